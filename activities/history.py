@@ -1,0 +1,39 @@
+"""Console store writes. The workflow owns the history; these activities only persist it.
+
+Every write is idempotent (history rows are keyed per alert), so Temporal may retry freely.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from store import repo
+from store.db import Database
+from workflows.types import HistoryEntry, Projection, SaveCopyRequest
+
+
+class HistoryActivities:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @activity.defn(name="history.record")
+    async def record(self, entry: HistoryEntry) -> bool:
+        return await repo.record_history(self.db, entry)
+
+    @activity.defn(name="history.project")
+    async def project(self, p: Projection) -> None:
+        await repo.update_alert_projection(
+            self.db,
+            p.alert_id,
+            status=p.status,
+            assignee_id=p.assignee_id,
+            assignee_name=p.assignee_name,
+            resolution_comment=p.resolution_comment,
+        )
+
+    @activity.defn(name="history.save_copy")
+    async def save_copy(self, req: SaveCopyRequest) -> None:
+        await repo.save_slack_copy(self.db, req.alert_id, req.target, req.permalink)
+
+    def all(self) -> list[object]:
+        return [self.record, self.project, self.save_copy]

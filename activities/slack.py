@@ -1,0 +1,211 @@
+"""Slack activities: post, re-render, reply in threads, tell a user. Thin adapters over slack-sdk.
+
+Exactly-once posting: chat.postMessage has no idempotency key, so every message Parley posts
+carries Slack message metadata with a key. A retried activity (the first attempt may have been
+accepted by Slack before the worker died or the connection dropped) first looks for a message with
+its key and returns that instead of posting again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from temporalio import activity
+
+from activities.slack_errors import InvalidBlocks, MessageGone, raise_for_slack
+from slackui.alert import FEATURES, render_alert
+from workflows.types import (
+    NotifyUserRequest,
+    PostAlertRequest,
+    SlackCopy,
+    ThreadReplyRequest,
+    UpdateCopyRequest,
+    UpdateCopyResult,
+)
+
+METADATA_EVENT = "parley_message"
+# How far back a retry looks for its own message; alert posts are retried within minutes.
+LOOKBACK_MESSAGES = 200
+
+
+def make_slack_client(token: str, base_url: str, timeout: int = 15) -> AsyncWebClient:
+    # No retry handlers: a connection-error retry inside slack-sdk would re-send a post Slack may
+    # already have accepted. Temporal retries the activity, which looks for the message first.
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+class SlackActivities:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            resp = await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            raise_for_slack(exc)
+        return dict(resp.data) if isinstance(resp.data, dict) else {}
+
+    async def _find_keyed(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+        """ts of the message we already posted with this key, if any."""
+        if thread_ts:
+            data = await self._call(
+                "conversations_replies",
+                channel=channel,
+                ts=thread_ts,
+                limit=LOOKBACK_MESSAGES,
+                include_all_metadata=True,
+            )
+        else:
+            data = await self._call(
+                "conversations_history",
+                channel=channel,
+                limit=LOOKBACK_MESSAGES,
+                include_all_metadata=True,
+            )
+        for message in data.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return str(message["ts"])
+        return None
+
+    async def _post_keyed(
+        self,
+        channel: str,
+        key: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None = None,
+        alert_id: str = "",
+    ) -> str:
+        if activity.info().attempt > 1:
+            found = await self._find_keyed(channel, key, thread_ts)
+            if found:
+                activity.logger.info("found message %s from an earlier attempt", found)
+                return found
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key, "alert": alert_id}}
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "metadata": metadata}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        try:
+            data = await self._call("chat_postMessage", blocks=blocks, **kwargs)
+        except InvalidBlocks as exc:
+            # Our renderer keeps within Block Kit limits; if Slack still refuses, the text
+            # fallback gets the alert through rather than losing it.
+            activity.logger.error("Slack refused blocks (%s); posting text only", exc)
+            data = await self._call("chat_postMessage", **kwargs)
+        return str(data["ts"])
+
+    # ---- activities -------------------------------------------------------------------------
+
+    @activity.defn(name="slack.post_alert")
+    async def post_alert(self, req: PostAlertRequest) -> SlackCopy:
+        dest = req.destination
+        rendered = render_alert(req.state, req.console_base_url, FEATURES)
+        ts = await self._post_keyed(
+            dest.channel,
+            key=f"alert/{req.state.alert.id}/{dest.id}",
+            text=rendered.text,
+            blocks=rendered.blocks,
+            alert_id=req.state.alert.id,
+        )
+        return SlackCopy(
+            destination_id=dest.id, destination_name=dest.name, channel=dest.channel, ts=ts
+        )
+
+    @activity.defn(name="slack.update_alert")
+    async def update_alert(self, req: UpdateCopyRequest) -> UpdateCopyResult:
+        """Re-render one copy; a copy someone deleted is posted again rather than lost."""
+        copy = req.target
+        rendered = render_alert(req.state, req.console_base_url, FEATURES)
+        if copy.ts:
+            try:
+                await self._call(
+                    "chat_update",
+                    channel=copy.channel,
+                    ts=copy.ts,
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                )
+                return UpdateCopyResult(target=copy)
+            except MessageGone as gone:
+                activity.logger.warning("alert message %s gone (%s), reposting", copy.ts, gone)
+        ts = await self._post_keyed(
+            copy.channel,
+            key=f"alert/{req.state.alert.id}/{copy.destination_id}/r{req.state.revision}",
+            text=rendered.text,
+            blocks=rendered.blocks,
+            alert_id=req.state.alert.id,
+        )
+        return UpdateCopyResult(target=copy.model_copy(update={"ts": ts}), reposted=True)
+
+    @activity.defn(name="slack.thread_reply")
+    async def thread_reply(self, req: ThreadReplyRequest) -> str:
+        if not req.target.ts:
+            raise ValueError("copy has no message to reply under")
+        try:
+            return await self._post_keyed(
+                req.target.channel,
+                key=req.key,
+                text=req.text,
+                blocks=req.blocks,
+                thread_ts=req.target.ts,
+                alert_id=req.alert_id,
+            )
+        except MessageGone:
+            # The parent was deleted between the re-render and the reply; the next change
+            # re-posts the alert. Posting a reply to nowhere would only fail again.
+            return ""
+
+    @activity.defn(name="slack.notify_user")
+    async def notify_user(self, req: NotifyUserRequest) -> None:
+        if req.response_url:
+            from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+            hook = AsyncWebhookClient(req.response_url, timeout=10)
+            resp = await hook.send(text=req.text, response_type="ephemeral", replace_original=False)
+            if resp.status_code < 300:
+                return
+            activity.logger.warning(
+                "response_url answered %s; using postEphemeral", resp.status_code
+            )
+        if req.channel:
+            await self._call(
+                "chat_postEphemeral", channel=req.channel, user=req.user_id, text=req.text
+            )
+
+    @activity.defn(name="slack.permalink")
+    async def permalink(self, copy: SlackCopy) -> str | None:
+        if not copy.ts:
+            return None
+        try:
+            data = await self._call("chat_getPermalink", channel=copy.channel, message_ts=copy.ts)
+        except Exception as exc:  # a permalink is a nicety: never fail the alert for it
+            activity.logger.warning("no permalink for %s/%s: %s", copy.channel, copy.ts, exc)
+            return None
+        return data.get("permalink")
+
+    @activity.defn(name="slack.user_name")
+    async def user_name(self, user_id: str) -> str:
+        try:
+            data = await self._call("users_info", user=user_id)
+        except Exception as exc:  # the id alone still identifies the person
+            activity.logger.warning("users.info %s failed: %s", user_id, exc)
+            return user_id
+        user = data.get("user") or {}
+        profile = user.get("profile") or {}
+        return str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
+
+    def all(self) -> list[Any]:
+        return [
+            self.post_alert,
+            self.update_alert,
+            self.thread_reply,
+            self.notify_user,
+            self.permalink,
+            self.user_name,
+        ]

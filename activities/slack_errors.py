@@ -1,0 +1,109 @@
+"""Slack Web API failures mapped to typed exceptions, in one place.
+
+Activities call `raise_for_slack(exc)` on every SlackApiError. Temporal's retry then does the
+waiting: a 429 becomes an ApplicationError with `next_retry_delay` = Retry-After, so no activity
+sleeps; permanent errors are non-retryable so a dead channel is recorded instead of retried forever.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import NoReturn
+
+from slack_sdk.errors import SlackApiError
+from temporalio.exceptions import ApplicationError
+
+RATE_LIMITED = "SlackRateLimited"
+PERMANENT = "SlackPermanent"
+TRANSIENT = "SlackTransient"
+
+# The channel or the app is unusable until a human fixes something: retrying will not help.
+PERMANENT_CODES = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "no_permission",
+        "restricted_action",
+        "user_not_found",
+        "users_not_found",
+        "user_not_in_channel",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_arguments",
+        "no_text",
+        "msg_too_long",
+    }
+)
+# The message we want to change is gone (deleted by a person) or is not ours.
+MESSAGE_GONE_CODES = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+class MessageGone(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class InvalidBlocks(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages) or "invalid_blocks")
+        self.messages = messages
+
+
+def error_code(exc: SlackApiError) -> str:
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "unknown_error")
+    return "unknown_error"
+
+
+def retry_after_seconds(exc: SlackApiError, default: float = 1.0) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value if not isinstance(value, list) else value[0]))
+            except (TypeError, ValueError):
+                return default
+    return default
+
+
+def raise_for_slack(exc: SlackApiError) -> NoReturn:
+    """Re-raise a SlackApiError as the typed failure Temporal and the workflow act on."""
+    status = getattr(exc.response, "status_code", 200)
+    code = error_code(exc)
+    if status == 429 or code in ("ratelimited", "rate_limited"):
+        delay = retry_after_seconds(exc)
+        raise ApplicationError(
+            f"Slack rate limit, retry after {delay:g}s",
+            code,
+            type=RATE_LIMITED,
+            next_retry_delay=timedelta(seconds=delay),
+        ) from exc
+    if code in MESSAGE_GONE_CODES:
+        raise MessageGone(code) from exc
+    if code == "invalid_blocks":
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        messages = (data.get("response_metadata") or {}).get("messages") or []
+        raise InvalidBlocks([str(m) for m in messages]) from exc
+    if code in PERMANENT_CODES:
+        raise ApplicationError(
+            f"Slack refused: {code}", code, type=PERMANENT, non_retryable=True
+        ) from exc
+    raise ApplicationError(f"Slack error {status}: {code}", code, type=TRANSIENT) from exc
+
+
+def permanent_code(err: BaseException) -> str | None:
+    """The Slack error code of a permanent failure seen by a workflow, else None."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type == PERMANENT:
+            return str(cause.details[0]) if cause.details else "unknown_error"
+        cause = cause.__cause__
+    return None

@@ -1,0 +1,171 @@
+"""Alert intake (`POST /alerts`) and console-side changes that flow back to Slack."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from pydantic import BaseModel, Field
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import get_db, get_settings, get_temporal, require_token
+from settings import Settings
+from store import repo
+from store.db import Database
+from workflows import search_attributes as sa
+from workflows.alert import AlertWorkflow
+from workflows.types import Actor, AlertIn, AlertWorkflowInput, AssigneeChange, Status, StatusChange
+
+router = APIRouter(dependencies=[Depends(require_token)])
+
+
+def workflow_id(alert_id: str) -> str:
+    return f"alert-{alert_id}"
+
+
+class IntakeResult(BaseModel):
+    alert_id: str
+    workflow_id: str
+    duplicate: bool
+    destinations: list[str] = Field(default_factory=list)
+
+
+@router.post("/alerts", status_code=status.HTTP_201_CREATED, response_model=IntakeResult)
+async def create_alert(
+    alert: AlertIn,
+    response: Response,
+    db: Database = Depends(get_db),
+    client: Client = Depends(get_temporal),
+    settings: Settings = Depends(get_settings),
+) -> IntakeResult:
+    wf_id = workflow_id(alert.id)
+    duplicate = IntakeResult(alert_id=alert.id, workflow_id=wf_id, duplicate=True)
+    # The store's unique key remembers alerts after Temporal's retention has forgotten them.
+    if not await repo.claim_alert(db, alert, wf_id) and await _already_started(client, db, alert):
+        response.status_code = status.HTTP_200_OK
+        return duplicate
+    destinations = await repo.matching_destinations(db, alert)
+    try:
+        await client.start_workflow(
+            AlertWorkflow.run,
+            AlertWorkflowInput(
+                alert=alert,
+                destinations=destinations,
+                console_base_url=settings.console_base_url,
+                retention_seconds=settings.alert_retention_seconds,
+            ),
+            id=wf_id,
+            task_queue=settings.temporal_task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.ALERT_STATUS, Status.OPEN.value),
+                    SearchAttributePair(sa.ALERT_SEVERITY, alert.severity.value),
+                    SearchAttributePair(sa.ALERT_RULE_ID, alert.rule_id),
+                ]
+            ),
+            static_summary=f"[{alert.severity.value}] {alert.title}"[:200],
+            rpc_timeout=timedelta(seconds=5),
+        )
+    except WorkflowAlreadyStartedError:
+        response.status_code = status.HTTP_200_OK
+        return duplicate
+    except RPCError as exc:
+        # The claim stays; the pipeline's retry finds no workflow and starts it then.
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"Temporal did not accept the alert: {exc}"
+        ) from exc
+    return IntakeResult(
+        alert_id=alert.id,
+        workflow_id=wf_id,
+        duplicate=False,
+        destinations=[d.name for d in destinations],
+    )
+
+
+async def _already_started(client: Client, db: Database, alert: AlertIn) -> bool:
+    """A claimed alert whose workflow never started (Temporal was down) is started now."""
+    try:
+        await client.get_workflow_handle(workflow_id(alert.id)).describe(
+            rpc_timeout=timedelta(seconds=3)
+        )
+        return True
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    detail = await repo.get_alert_detail(db, alert.id)
+    # History exists only once the workflow ran: then Temporal has merely forgotten it.
+    return bool(detail and detail.history)
+
+
+# ---- changes made in the console --------------------------------------------------------------
+
+
+class ConsoleStatusChange(BaseModel):
+    status: Status
+    comment: str | None = Field(default=None, max_length=3000)
+    user: str = Field(min_length=1, max_length=100, description="console user making the change")
+
+
+class ConsoleAssigneeChange(BaseModel):
+    assignee_id: str | None = Field(pattern=r"^[UW][A-Z0-9]{2,}$", description="Slack user id")
+    user: str = Field(min_length=1, max_length=100)
+
+
+async def _signal(client: Client, alert_id: str, signal: Any, change: Any) -> None:
+    handle = client.get_workflow_handle(workflow_id(alert_id))
+    try:
+        desc = await handle.describe(rpc_timeout=timedelta(seconds=3))
+        if desc.status != WorkflowExecutionStatus.RUNNING:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is closed for good")
+        await handle.signal(signal, change, rpc_timeout=timedelta(seconds=3))
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"alert {alert_id} not found") from exc
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
+@router.post("/alerts/{alert_id}/status", status_code=status.HTTP_202_ACCEPTED)
+async def console_set_status(
+    alert_id: str,
+    body: ConsoleStatusChange,
+    client: Client = Depends(get_temporal),
+    idempotency_key: str | None = Header(default=None),
+) -> dict[str, str]:
+    if body.status is Status.RESOLVED and not (body.comment or "").strip():
+        raise HTTPException(422, "a resolution comment is required to resolve an alert")
+    change = StatusChange(
+        status=body.status,
+        comment=body.comment,
+        actor=Actor(source="console", id=body.user, name=body.user),
+        key=f"console:{idempotency_key or uuid.uuid4()}",
+    )
+    await _signal(client, alert_id, AlertWorkflow.set_status, change)
+    return {"status": "accepted"}
+
+
+@router.post("/alerts/{alert_id}/assignee", status_code=status.HTTP_202_ACCEPTED)
+async def console_set_assignee(
+    alert_id: str,
+    body: ConsoleAssigneeChange,
+    client: Client = Depends(get_temporal),
+    idempotency_key: str | None = Header(default=None),
+) -> dict[str, str]:
+    change = AssigneeChange(
+        assignee_id=body.assignee_id,
+        actor=Actor(source="console", id=body.user, name=body.user),
+        key=f"console:{idempotency_key or uuid.uuid4()}",
+    )
+    await _signal(client, alert_id, AlertWorkflow.set_assignee, change)
+    return {"status": "accepted"}

@@ -1,0 +1,55 @@
+"""FastAPI dependencies shared by the routers: settings, database, Temporal client, auth."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException, Request, status
+
+if TYPE_CHECKING:
+    from settings import Settings
+    from store.db import Database
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def temporal_client(app: Any) -> Any | None:
+    """The app's Temporal client, connecting now if start-up could not."""
+    if app.state.temporal is None:
+        from temporal_client import connect
+
+        try:
+            app.state.temporal = await asyncio.wait_for(connect(app.state.settings), 2.0)
+        except Exception:
+            return None
+    return app.state.temporal
+
+
+async def get_temporal(request: Request) -> Any:
+    client = await temporal_client(request.app)
+    if client is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Temporal is not reachable")
+    return client
+
+
+def require_token(request: Request) -> None:
+    """Bearer-token check for the REST API (PARLEY_API_TOKEN). Empty token = auth off (dev)."""
+    expected = request.app.state.settings.parley_api_token
+    if not expected:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong bearer token (PARLEY_API_TOKEN)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

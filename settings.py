@@ -1,0 +1,47 @@
+"""Parley's configuration, read from environment variables.
+
+The variable names are the ones in DEVELOPERS.md so that anyone can point the service at real
+infrastructure. Every duration is configurable so that tests can use seconds instead of days.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    # Slack. An empty token means "no real Slack": `make run` then starts the stand-in.
+    slack_bot_token: str = ""
+    slack_signing_secret: str = "parley-dev-signing-secret"
+    slack_api_base_url: str = "https://slack.com/api/"
+
+    # Temporal.
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "parley"
+
+    # Console store and links.
+    database_url: str = "sqlite+aiosqlite:///.data/parley.db"
+    console_base_url: str = "http://127.0.0.1:8000"
+    parley_api_token: str = ""
+    parley_destinations: str | None = Field(default=None, description="YAML/JSON seed file")
+
+    # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
+    alert_retention_seconds: float = 30 * 24 * 3600
+    # How long the API waits for Temporal to accept an update before answering Slack anyway.
+    update_rpc_timeout_seconds: float = 1.5
+
+    # Boomerang delays (reminder DM, escalation in the thread, expiry).
+    boomerang_remind_after_seconds: float = 4 * 3600
+    boomerang_escalate_after_seconds: float = 24 * 3600
+    boomerang_expire_after_seconds: float = 7 * 24 * 3600
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,246 @@
+"""Block Kit for the alert message and its thread replies: pure functions, state in, blocks out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slackui import ids
+from slackui.text import (
+    FALLBACK_TEXT_MAX,
+    FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    escaped,
+    truncate,
+)
+from workflows.types import AlertState, Severity, Status, ip_values
+
+SEVERITY_EMOJI: dict[Severity, str] = {
+    Severity.INFO: ":information_source:",
+    Severity.LOW: ":large_blue_circle:",
+    Severity.MEDIUM: ":large_yellow_circle:",
+    Severity.HIGH: ":large_orange_circle:",
+    Severity.CRITICAL: ":red_circle:",
+}
+STATUS_EMOJI: dict[Status, str] = {
+    Status.OPEN: ":new:",
+    Status.TRIAGED: ":mag:",
+    Status.RESOLVED: ":white_check_mark:",
+    Status.INVALID: ":no_entry_sign:",
+}
+MAX_ATTRIBUTES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Features:
+    """Buttons whose features have landed; a button is shown only when its feature works."""
+
+    details: bool = False
+    threat_intel: bool = False
+    boomerang: bool = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def console_url(base: str, alert_id: str) -> str:
+    return f"{base.rstrip('/')}/alerts/{alert_id}"
+
+
+def severity_label(severity: Severity) -> str:
+    return f"{SEVERITY_EMOJI[severity]} {severity.value}"
+
+
+def fallback_text(state: AlertState) -> str:
+    alert = state.alert
+    text = f"[{alert.severity.value}] {alert.title} ({state.status.value})"
+    return escaped(text, FALLBACK_TEXT_MAX)
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def _attributes_text(state: AlertState) -> str | None:
+    attrs = state.alert.summary_attributes
+    if not attrs:
+        return None
+    lines: list[str] = []
+    for name, values in list(attrs.items())[:MAX_ATTRIBUTES_SHOWN]:
+        shown = ", ".join(f"`{escaped(v, 200)}`" for v in values[:5])
+        more = f" (+{len(values) - 5})" if len(values) > 5 else ""
+        lines.append(f"• *{escaped(name, 100)}*: {shown or '_none_'}{more}")
+    if len(attrs) > MAX_ATTRIBUTES_SHOWN:
+        lines.append(f"_…and {len(attrs) - MAX_ATTRIBUTES_SHOWN} more in the console_")
+    return truncate("*Summary*\n" + "\n".join(lines), SECTION_TEXT_MAX)
+
+
+def _assignee(state: AlertState) -> str:
+    return f"<@{state.assignee_id}>" if state.assignee_id else "_Unassigned_"
+
+
+def _status_options() -> list[dict[str, Any]]:
+    return [
+        {"text": _plain(f"{s.value}", 75), "value": s.value}
+        for s in (Status.OPEN, Status.TRIAGED, Status.RESOLVED, Status.INVALID)
+    ]
+
+
+def render_alert(state: AlertState, console_base_url: str, features: Features) -> Rendered:
+    """The alert message as posted and re-rendered in every channel."""
+    alert = state.alert
+    status_line = f"{STATUS_EMOJI[state.status]} *{state.status.value}*"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "title",
+            "text": _mrkdwn(f"{SEVERITY_EMOJI[alert.severity]} *{escaped(alert.title, 2900)}*"),
+        },
+        {
+            "type": "section",
+            "block_id": "facts",
+            "fields": [
+                _mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
+                _mrkdwn(f"*Status*\n{status_line}"),
+                _mrkdwn(f"*Assignee*\n{_assignee(state)}"),
+                _mrkdwn(
+                    "*Rule*\n" + escaped(alert.rule_name or alert.rule_id, FIELD_TEXT_MAX - 10)
+                ),
+                _mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', FIELD_TEXT_MAX - 12)}"),
+                _mrkdwn(
+                    f"*Events*\n{alert.event_count} since "
+                    f"<!date^{int(alert.created_at.timestamp())}^{{date_short_pretty}} "
+                    f"{{time}}|{alert.created_at.isoformat()}>"
+                ),
+            ],
+        },
+    ]
+    if state.status is Status.RESOLVED and state.resolution_comment:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "resolution",
+                "text": _mrkdwn(
+                    "*Resolution*\n" + escaped(state.resolution_comment, SECTION_TEXT_MAX - 20)
+                ),
+            }
+        )
+    attrs = _attributes_text(state)
+    if attrs:
+        blocks.append({"type": "section", "block_id": "summary", "text": _mrkdwn(attrs)})
+    if alert.runbook:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "runbook",
+                "text": _mrkdwn("*Runbook*\n" + escaped(alert.runbook, SECTION_TEXT_MAX - 20)),
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": "meta",
+            "elements": [
+                _mrkdwn(f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`")
+            ],
+        }
+    )
+    blocks.append(_actions(state, console_base_url, features))
+    return Rendered(text=fallback_text(state), blocks=blocks)
+
+
+def _actions(state: AlertState, console_base_url: str, features: Features) -> dict[str, Any]:
+    alert = state.alert
+    ref = ids.AlertRef(alert_id=alert.id).dump()
+    assignee: dict[str, Any] = {
+        "type": "users_select",
+        "action_id": ids.SET_ASSIGNEE,
+        "placeholder": _plain("Set Assignee", 150),
+    }
+    if state.assignee_id:
+        assignee["initial_user"] = state.assignee_id
+    status_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.UPDATE_STATUS,
+        "placeholder": _plain("Update Status", 150),
+        "options": _status_options(),
+    }
+    current = next(o for o in _status_options() if o["value"] == state.status.value)
+    status_select["initial_option"] = current
+    elements: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "action_id": ids.VIEW_IN_CONSOLE,
+            "text": _plain("View in console", 75),
+            "url": console_url(console_base_url, alert.id),
+            "value": ref,
+        },
+        assignee,
+        status_select,
+    ]
+    if features.details:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.SHOW_DETAILS,
+                "text": _plain("Show Alert Details", 75),
+                "value": ref,
+            }
+        )
+    if features.threat_intel and ip_values(alert.summary_attributes):
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.THREAT_INTEL,
+                "text": _plain("See Threat Intel", 75),
+                "value": ref,
+            }
+        )
+    if features.boomerang:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG,
+                "text": _plain("Boomerang 🪃", 75),
+                "value": ref,
+            }
+        )
+    return {
+        "type": "actions",
+        "block_id": ids.actions_block_id(alert.id, state.revision),
+        "elements": elements,
+    }
+
+
+def render_change_reply(
+    actor_mention: str, what: str, old: str | None, new: str | None, comment: str | None
+) -> Rendered:
+    """Thread reply for one change, e.g. "<@U123> changed status Open → Triaged"."""
+    line = f"{actor_mention} changed {what} {old or 'nothing'} → {new or 'nobody'}"
+    text = line
+    if comment:
+        text += "\n>" + escaped(comment, SECTION_TEXT_MAX - len(line) - 10).replace("\n", "\n>")
+    return Rendered(
+        text=truncate(text, FALLBACK_TEXT_MAX),
+        blocks=[{"type": "section", "text": _mrkdwn(truncate(text, SECTION_TEXT_MAX))}],
+    )
+
+
+def render_notice(text: str) -> Rendered:
+    """A system note in the thread (delivery failures, reposts)."""
+    body = truncate(text, SECTION_TEXT_MAX)
+    return Rendered(
+        text=truncate(text, FALLBACK_TEXT_MAX),
+        blocks=[{"type": "context", "elements": [_mrkdwn(body)]}],
+    )
+
+
+# Flip a flag when its feature has landed end to end; until then its button is not shown.
+FEATURES = Features(details=False, threat_intel=False, boomerang=False)

@@ -1,0 +1,58 @@
+"""Every action id, callback id and block-id prefix Parley puts in Slack, in one place.
+
+Button values and modal private_metadata carry small pydantic models, serialised and parsed here
+only, so that a handler never picks a string apart by hand.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+# Alert message actions.
+VIEW_IN_CONSOLE = "alert.view_console"
+SET_ASSIGNEE = "alert.set_assignee"
+UPDATE_STATUS = "alert.update_status"
+SHOW_DETAILS = "alert.show_details"
+THREAT_INTEL = "alert.threat_intel"
+BOOMERANG = "alert.boomerang"
+
+# Modals (callback ids) and their input blocks.
+RESOLVE_MODAL = "modal.resolve"
+RESOLVE_COMMENT_BLOCK = "resolution_comment"
+RESOLVE_COMMENT_ACTION = "comment"
+
+# The actions block of an alert message: "<prefix><revision>:<alert id>". Selects carry only
+# their option value, so the alert id has to travel in the block id.
+ALERT_ACTIONS_PREFIX = "parley.actions:"
+
+
+class AlertRef(BaseModel):
+    """What a button on an alert message or a modal needs to find its alert again."""
+
+    alert_id: str
+    channel: str | None = None
+    message_ts: str | None = None
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+def parse_ref(raw: str | None) -> AlertRef | None:
+    if not raw:
+        return None
+    try:
+        return AlertRef.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
+def actions_block_id(alert_id: str, revision: int) -> str:
+    # A fresh block id per revision makes Slack clients drop stale select state on re-render.
+    return f"{ALERT_ACTIONS_PREFIX}{revision}:{alert_id}"
+
+
+def alert_id_from_block_id(block_id: str | None) -> str | None:
+    if not block_id or not block_id.startswith(ALERT_ACTIONS_PREFIX):
+        return None
+    _, _, alert_id = block_id[len(ALERT_ACTIONS_PREFIX) :].partition(":")
+    return alert_id or None

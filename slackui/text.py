@@ -1,0 +1,50 @@
+"""Text helpers for Block Kit: escaping and truncation within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SECTION_TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+BUTTON_TEXT_MAX = 75
+OPTION_TEXT_MAX = 75
+FALLBACK_TEXT_MAX = 3000  # well under the 40,000 at which Slack truncates
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in mrkdwn.
+
+    `<!channel>` or `<https://evil|click>` in alert data then shows as text: no ping, no link.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, marker: str = "…") -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(marker))] + marker
+
+
+def escaped(text: str, limit: int) -> str:
+    """Escape, then cut so that the result fits `limit` without splitting an entity."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    cut = out[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def pretty_json(value: Any, limit: int) -> tuple[str, bool]:
+    """Indented JSON cut on a line boundary to at most `limit` characters; (text, was_cut)."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    newline = cut.rfind("\n")
+    if newline > limit // 2:
+        cut = cut[:newline]
+    return cut, True

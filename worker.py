@@ -1,0 +1,57 @@
+"""The Temporal worker: alert workflows plus the Slack and console-store activities.
+
+Run it with `python worker.py` (the Makefile's `make run` does). Building a worker is a function
+so tests can run one in-process against the real dev server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.history import HistoryActivities
+from activities.slack import SlackActivities, make_slack_client
+from settings import Settings, get_settings
+from store.db import Database, migrate
+from temporal_client import connect
+from workflows.alert import AlertWorkflow
+
+log = logging.getLogger("parley.worker")
+
+
+def build_worker(
+    client: Client, settings: Settings, db: Database, task_queue: str | None = None
+) -> Worker:
+    slack = SlackActivities(
+        make_slack_client(settings.slack_bot_token, settings.slack_api_base_url)
+    )
+    history = HistoryActivities(db)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=[AlertWorkflow],
+        activities=[*slack.all(), *history.all()],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    migrate(settings.database_url)
+    db = Database(settings.database_url)
+    client = await connect(settings)
+    worker = build_worker(client, settings, db)
+    log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+    try:
+        await worker.run()
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
