@@ -20,31 +20,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devstack import temporal_binary
 from settings import Settings
 from slack_standin import StandIn
 from store import repo
 from store.db import Database, migrate
-from workflows import search_attributes as sa
 from workflows.types import AlertState, DestinationIn
 
 API_TOKEN = "test-api-token"
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
-
-
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(sa.ALL),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +48,7 @@ class ApiServer:
         from api.app import create_app
 
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host="127.0.0.1", port=0, log_level="warning"
-            )
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -201,9 +183,7 @@ async def stack(
     ):
         created = await repo.create_destination(db, dest)
         destinations[created.name] = created.id
-    client = await Client.connect(
-        settings.temporal_address, data_converter=pydantic_data_converter
-    )
+    client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
     server = ApiServer(settings)
     api_url = await asyncio.to_thread(server.start)
     standin.interactivity_url = f"{api_url}/slack/interactions"

@@ -1,0 +1,98 @@
+"""In-memory activities registered under the real names, for workflow-only tests.
+
+The Temporal server is real; only Slack and the database are replaced, so these tests pin the
+workflow's decisions (what it records and posts, and in which order) quickly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.slack_errors import PERMANENT
+from workflows.types import (
+    HistoryEntry,
+    NotifyUserRequest,
+    PostAlertRequest,
+    Projection,
+    SaveCopyRequest,
+    SlackCopy,
+    ThreadReplyRequest,
+    UpdateCopyRequest,
+    UpdateCopyResult,
+)
+
+
+@dataclass
+class Recorder:
+    history: list[HistoryEntry] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
+    posts: list[PostAlertRequest] = field(default_factory=list)
+    updates: list[UpdateCopyRequest] = field(default_factory=list)
+    replies: list[ThreadReplyRequest] = field(default_factory=list)
+    notices: list[NotifyUserRequest] = field(default_factory=list)
+    dead_channels: set[str] = field(default_factory=set)
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    def activities(self) -> list[Any]:
+        rec = self
+
+        @activity.defn(name="slack.post_alert")
+        async def post_alert(req: PostAlertRequest) -> SlackCopy:
+            if req.destination.channel in rec.dead_channels:
+                raise ApplicationError(
+                    "gone", "channel_not_found", type=PERMANENT, non_retryable=True
+                )
+            rec.posts.append(req)
+            return SlackCopy(
+                destination_id=req.destination.id,
+                destination_name=req.destination.name,
+                channel=req.destination.channel,
+                ts=f"1700000000.{next(rec._ts):06d}",
+            )
+
+        @activity.defn(name="slack.update_alert")
+        async def update_alert(req: UpdateCopyRequest) -> UpdateCopyResult:
+            rec.updates.append(req)
+            return UpdateCopyResult(target=req.target)
+
+        @activity.defn(name="slack.thread_reply")
+        async def thread_reply(req: ThreadReplyRequest) -> str:
+            rec.replies.append(req)
+            return f"1700000001.{next(rec._ts):06d}"
+
+        @activity.defn(name="slack.notify_user")
+        async def notify_user(req: NotifyUserRequest) -> None:
+            rec.notices.append(req)
+
+        @activity.defn(name="slack.permalink")
+        async def permalink(copy: SlackCopy) -> str | None:
+            return f"https://slack.test/archives/{copy.channel}/p{(copy.ts or '').replace('.', '')}"
+
+        @activity.defn(name="slack.user_name")
+        async def user_name(user_id: str) -> str:
+            return f"Name of {user_id}"
+
+        @activity.defn(name="history.record")
+        async def record(entry: HistoryEntry) -> bool:
+            if any(h.key == entry.key for h in rec.history):
+                return False
+            rec.history.append(entry)
+            return True
+
+        @activity.defn(name="history.project")
+        async def project(p: Projection) -> None:
+            rec.projections.append(p)
+
+        @activity.defn(name="history.save_copy")
+        async def save_copy(req: SaveCopyRequest) -> None:
+            return None
+
+        return [
+            post_alert, update_alert, thread_reply, notify_user, permalink, user_name,
+            record, project, save_copy,
+        ]  # fmt: skip

@@ -1,0 +1,212 @@
+"""AlertWorkflow's decisions on the real dev server, with Slack and the store faked by name."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.fakes import Recorder
+from workflows.alert import AlertWorkflow
+from workflows.types import (
+    Actor,
+    AlertIn,
+    AlertState,
+    AlertWorkflowInput,
+    AssigneeChange,
+    Destination,
+    Severity,
+    Status,
+    StatusChange,
+)
+
+HISTORIES = Path(__file__).parent / "histories"
+ALICE = Actor(source="slack", id="U0ALICE", name="alice")
+
+
+@pytest.fixture
+async def client(temporal_env: WorkflowEnvironment) -> Client:
+    return await Client.connect(
+        temporal_env.client.service_client.config.target_host,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def _input(retention: float = 3600, **alert: object) -> AlertWorkflowInput:
+    fields: dict[str, object] = {
+        "id": f"wf-{uuid.uuid4().hex[:10]}",
+        "title": "Impossible travel",
+        "severity": Severity.HIGH,
+        "rule_id": "Okta.ImpossibleTravel",
+        "created_at": datetime(2026, 11, 30, 7, tzinfo=UTC),
+    }
+    fields.update(alert)
+    return AlertWorkflowInput(
+        alert=AlertIn.model_validate(fields),
+        destinations=[
+            Destination(id="d1", name="sec", channel="C0ALERTS"),
+            Destination(id="d2", name="crit", channel="C0CRIT"),
+        ],
+        console_base_url="http://console.test",
+        retention_seconds=retention,
+    )
+
+
+async def _until(check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def _state(handle: WorkflowHandle) -> AlertState:
+    return await handle.query(AlertWorkflow.state)
+
+
+def _change(status: Status, key: str, comment: str | None = None) -> StatusChange:
+    return StatusChange(status=status, actor=ALICE, key=key, comment=comment)
+
+
+async def _save(handle: WorkflowHandle, name: str) -> None:
+    """PARLEY_RECORD_HISTORIES=1 refreshes the committed histories the replay test reads."""
+    if os.environ.get("PARLEY_RECORD_HISTORIES") != "1":
+        return
+    HISTORIES.mkdir(exist_ok=True)
+    history = await handle.fetch_history()
+    (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+async def test_created_then_posted_to_every_destination(client: Client) -> None:
+    rec = Recorder(dead_channels={"C0CRIT"})
+    queue = str(uuid.uuid4())
+    inp = _input()
+    async with Worker(
+        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
+    ):
+        handle = await client.start_workflow(
+            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
+        )
+
+        async def posted() -> bool:
+            return len((await _state(handle)).copies) == 2
+
+        await _until(posted)
+        st = await _state(handle)
+        assert [h.action for h in rec.history] == ["created", "delivery_failed"]
+        assert {c.channel: c.failed for c in st.copies} == {
+            "C0ALERTS": None,
+            "C0CRIT": "channel_not_found",
+        }
+        await handle.terminate("done")
+
+
+async def test_status_changes_apply_once_and_rerender_every_copy(client: Client) -> None:
+    rec = Recorder()
+    queue = str(uuid.uuid4())
+    inp = _input()
+    async with Worker(
+        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
+    ):
+        handle = await client.start_workflow(
+            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
+        )
+        await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k1"))
+        await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k1"))  # retry
+        await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k2"))  # no-op
+        await handle.signal(AlertWorkflow.set_status, _change(Status.RESOLVED, "k3"))  # no comment
+        await handle.signal(
+            AlertWorkflow.set_assignee,
+            AssigneeChange(assignee_id="U0BOB", actor=ALICE, key="k4"),
+        )
+        await handle.signal(
+            AlertWorkflow.set_status, _change(Status.RESOLVED, "k5", comment="benign")
+        )
+
+        async def done() -> bool:
+            return (await _state(handle)).status is Status.RESOLVED and len(rec.replies) == 6
+
+        await _until(done)
+        st = await _state(handle)
+        actions = [h.action for h in rec.history]
+        assert actions == ["created", "status_changed", "assignee_changed", "status_changed"]
+        assert st.assignee_name == "Name of U0BOB"
+        assert st.resolution_comment == "benign"
+        assert st.closed_at is not None
+        # Three changes, each re-rendering and replying in both copies.
+        assert len(rec.updates) == 6
+        assert {r.target.channel for r in rec.replies} == {"C0ALERTS", "C0CRIT"}
+        assert len(rec.notices) == 1 and "comment" in rec.notices[0].text
+        assert rec.projections[-1].status is Status.RESOLVED
+        await _save(handle, "status_assignee_resolve")
+        await handle.terminate("done")
+
+
+async def test_closed_alert_completes_after_retention_unless_reopened(client: Client) -> None:
+    rec = Recorder()
+    queue = str(uuid.uuid4())
+    inp = _input(retention=1.5)
+    async with Worker(
+        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
+    ):
+        handle = await client.start_workflow(
+            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
+        )
+        await handle.signal(AlertWorkflow.set_status, _change(Status.INVALID, "a"))
+        await asyncio.sleep(0.7)
+        await handle.signal(AlertWorkflow.set_status, _change(Status.OPEN, "b"))  # reopen
+        await asyncio.sleep(2.0)
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        await handle.signal(AlertWorkflow.set_status, _change(Status.INVALID, "c"))
+        result = await asyncio.wait_for(handle.result(), 10)
+        assert result.status is Status.INVALID
+        await _save(handle, "reopen_and_retention")
+
+
+async def test_continue_as_new_carries_the_whole_state(client: Client) -> None:
+    rec = Recorder()
+    queue = str(uuid.uuid4())
+    inp = _input()
+    async with Worker(
+        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
+    ):
+        handle = await client.start_workflow(
+            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
+        )
+        first_run = (await handle.describe()).run_id
+        statuses = [Status.TRIAGED, Status.OPEN] * 10
+        for i, status in enumerate(statuses):
+            await handle.signal(AlertWorkflow.set_status, _change(status, f"c{i}"))
+
+        async def all_applied() -> bool:
+            return len([h for h in rec.history if h.action == "status_changed"]) == len(statuses)
+
+        await _until(all_applied, timeout=60)
+        latest = client.get_workflow_handle(handle.id)
+
+        async def continued() -> bool:
+            return (await latest.describe()).run_id != first_run
+
+        await _until(continued)
+        st = await latest.query(AlertWorkflow.state)
+        assert st.status is Status.OPEN
+        assert st.revision == len(statuses)
+        assert len(st.copies) == 2 and all(c.ts for c in st.copies)
+        # A retried click from before the continue-as-new is still recognised.
+        await latest.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "c0"))
+        await asyncio.sleep(1.0)
+        assert (await latest.query(AlertWorkflow.state)).status is Status.OPEN
+        await _save(
+            client.get_workflow_handle(handle.id, run_id=first_run), "before_continue_as_new"
+        )
+        await _save(latest, "after_continue_as_new")
+        await latest.terminate("done")
