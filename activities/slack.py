@@ -15,8 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
 from activities.slack_errors import InvalidBlocks, MessageGone, raise_for_slack
+from slackui import boomerang as boomerang_ui
 from slackui.alert import FEATURES, render_alert
+from slackui.text import escape
 from workflows.types import (
+    DmRef,
+    DmRequest,
     NotifyUserRequest,
     PostAlertRequest,
     SlackCopy,
@@ -200,6 +204,44 @@ class SlackActivities:
         profile = user.get("profile") or {}
         return str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
 
+    async def _dm_channel(self, user_id: str) -> str:
+        data = await self._call("conversations_open", users=user_id)
+        return str(data["channel"]["id"])
+
+    @activity.defn(name="slack.boomerang_dm")
+    async def boomerang_dm(self, req: DmRequest) -> DmRef:
+        """Post the Boomerang DM once, or re-render it (answered, expired, no longer needed)."""
+        rendered = boomerang_ui.dm(req.boomerang, req.status, req.answer_kind, req.answer_text)
+        if req.channel and req.ts:
+            try:
+                await self._call(
+                    "chat_update",
+                    channel=req.channel,
+                    ts=req.ts,
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                )
+                return DmRef(channel=req.channel, ts=req.ts)
+            except MessageGone:
+                activity.logger.warning("Boomerang DM %s is gone; not re-posting", req.ts)
+                return DmRef(channel=req.channel, ts=req.ts)
+        channel = await self._dm_channel(req.user_id)
+        ts = await self._post_keyed(
+            channel, req.key, rendered.text, rendered.blocks, alert_id=req.boomerang.alert_id
+        )
+        return DmRef(channel=channel, ts=ts)
+
+    @activity.defn(name="slack.boomerang_reminder")
+    async def boomerang_reminder(self, req: DmRequest) -> DmRef:
+        b = req.boomerang
+        channel = req.channel or await self._dm_channel(req.user_id)
+        text = (
+            f"⏰ Reminder: <@{b.asker.id}> is still waiting for your answer about "
+            f"*{escape(b.alert_title)}*. Use the buttons on the question above."
+        )
+        ts = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
+        return DmRef(channel=channel, ts=ts)
+
     def all(self) -> list[Any]:
         return [
             self.post_alert,
@@ -208,4 +250,6 @@ class SlackActivities:
             self.notify_user,
             self.permalink,
             self.user_name,
+            self.boomerang_dm,
+            self.boomerang_reminder,
         ]

@@ -122,6 +122,17 @@ def render_alert(state: AlertState, console_base_url: str, features: Features) -
             ],
         },
     ]
+    if state.denied_by:
+        who = ", ".join(f"<@{u}>" for u in state.denied_by[:10])
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "denied",
+                "text": _mrkdwn(
+                    f'🚨 *Security signal:* {who} answered a Boomerang: *"No, this wasn\'t me"*'
+                ),
+            }
+        )
     if state.status is Status.RESOLVED and state.resolution_comment:
         blocks.append(
             {

@@ -56,3 +56,40 @@ def alert_id_from_block_id(block_id: str | None) -> str | None:
         return None
     _, _, alert_id = block_id[len(ALERT_ACTIONS_PREFIX) :].partition(":")
     return alert_id or None
+
+
+# Boomerang 🪃: the asking modal, the DM's buttons and the free-text reply modal.
+BOOMERANG_MODAL = "modal.boomerang"
+BOOMERANG_RECIPIENT_BLOCK = "boomerang_recipient"
+BOOMERANG_RECIPIENT_ACTION = "user"
+BOOMERANG_QUESTION_BLOCK = "boomerang_question"
+BOOMERANG_QUESTION_ACTION = "text"
+BOOMERANG_SHARE_BLOCK = "boomerang_share"
+BOOMERANG_SHARE_ACTION = "share"
+BOOMERANG_SHARE_VALUE = "share_event"
+
+BOOMERANG_YES = "boomerang.yes"
+BOOMERANG_NO = "boomerang.no"
+BOOMERANG_REPLY = "boomerang.reply"
+BOOMERANG_REPLY_MODAL = "modal.boomerang_reply"
+BOOMERANG_REPLY_BLOCK = "boomerang_reply"
+BOOMERANG_REPLY_ACTION = "text"
+
+
+class BoomerangRef(BaseModel):
+    """Carried by the DM's buttons and the reply modal: which question, asked of whom."""
+
+    boomerang_id: str
+    recipient_id: str
+
+    def dump(self) -> str:
+        return self.model_dump_json()
+
+
+def parse_boomerang_ref(raw: str | None) -> BoomerangRef | None:
+    if not raw:
+        return None
+    try:
+        return BoomerangRef.model_validate_json(raw)
+    except ValidationError:
+        return None

@@ -21,9 +21,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.slack_errors import PERMANENT, permanent_code
+    from slackui import boomerang as boomerang_ui
     from slackui.alert import render_change_reply
     from workflows import search_attributes as sa
     from workflows.types import (
@@ -32,6 +34,10 @@ with workflow.unsafe.imports_passed_through():
         AlertState,
         AlertWorkflowInput,
         AssigneeChange,
+        BoomerangAsk,
+        BoomerangEvent,
+        BoomerangInfo,
+        BoomerangInput,
         Destination,
         HistoryEntry,
         NotifyUserRequest,
@@ -73,7 +79,13 @@ BEST_EFFORT_OPTS = {
     "retry_policy": RetryPolicy(maximum_attempts=3),
 }
 
-Change = StatusChange | AssigneeChange
+Change = StatusChange | AssigneeChange | BoomerangAsk | BoomerangEvent
+
+
+def change_key(change: Change) -> str:
+    if isinstance(change, BoomerangEvent):
+        return f"boomerang/{change.boomerang_id}/{change.kind}"
+    return change.key
 
 
 @workflow.defn
@@ -95,13 +107,22 @@ class AlertWorkflow:
     def set_assignee(self, change: AssigneeChange) -> None:
         self._enqueue(change)
 
+    @workflow.signal
+    def ask_boomerang(self, ask: BoomerangAsk) -> None:
+        self._enqueue(ask)
+
+    @workflow.signal
+    def boomerang_event(self, event: BoomerangEvent) -> None:
+        self._enqueue(event)
+
     @workflow.query
     def state(self) -> AlertState:
         return self._state
 
     def _enqueue(self, change: Change) -> None:
         # A click is applied once, however often Slack, the API or a retry delivers it.
-        if change.key in self._state.seen_keys or any(c.key == change.key for c in self._inbox):
+        key = change_key(change)
+        if key in self._state.seen_keys or any(change_key(c) == key for c in self._inbox):
             return
         self._inbox.append(change)
 
@@ -153,11 +174,15 @@ class AlertWorkflow:
     # ---- applying a change -------------------------------------------------------------------
 
     async def _apply(self, change: Change) -> None:
-        self._remember(change.key)
+        self._remember(change_key(change))
         if isinstance(change, StatusChange):
             await self._apply_status(change)
-        else:
+        elif isinstance(change, AssigneeChange):
             await self._apply_assignee(change)
+        elif isinstance(change, BoomerangAsk):
+            await self._start_boomerang(change)
+        else:
+            await self._boomerang_happened(change)
 
     async def _apply_status(self, change: StatusChange) -> None:
         st = self._state
@@ -181,6 +206,8 @@ class AlertWorkflow:
             comment=comment,
         )
         await self._after_change(change.actor, "status", old.value, change.status.value, comment)
+        if change.status.is_closed:
+            await self._cancel_boomerangs(f"the alert was marked {change.status.value}")
 
     async def _apply_assignee(self, change: AssigneeChange) -> None:
         st = self._state
@@ -219,6 +246,108 @@ class AlertWorkflow:
         await self._rerender_everywhere()
         reply = render_change_reply(actor.mention(), what, old, new, comment)
         await self._reply_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
+
+    # ---- Boomerang 🪃 -------------------------------------------------------------------------
+
+    async def _start_boomerang(self, ask: BoomerangAsk) -> None:
+        st = self._state
+        if st.status.is_closed:
+            await self._tell(ask, "This alert is closed; reopen it before asking someone.")
+            return
+        st.boomerang_seq += 1
+        child_id = f"alert-{st.alert.id}-boomerang-{st.boomerang_seq}"
+        st.boomerangs.append(
+            BoomerangInfo(
+                id=child_id,
+                recipient_id=ask.recipient_id,
+                asker_id=ask.actor.id,
+                question=ask.question,
+            )
+        )
+        # ABANDON: the question outlives this run when the alert continues-as-new; the child
+        # reports to the alert by workflow id, which always reaches the latest run.
+        await workflow.start_child_workflow(
+            "BoomerangWorkflow",
+            BoomerangInput(
+                boomerang_id=child_id,
+                alert_id=st.alert.id,
+                alert_title=st.alert.title,
+                alert_severity=st.alert.severity,
+                console_url=f"{self._inp.console_base_url.rstrip('/')}/alerts/{st.alert.id}",
+                asker=ask.actor,
+                recipient_id=ask.recipient_id,
+                question=ask.question,
+                first_event=st.alert.first_event if ask.share_event else None,
+                delays=self._inp.boomerang_delays,
+            ),
+            id=child_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"🪃 asking {ask.recipient_id} about alert {st.alert.id}"[:200],
+        )
+
+    async def _boomerang_happened(self, event: BoomerangEvent) -> None:
+        st = self._state
+        info = next((b for b in st.boomerangs if b.id == event.boomerang_id), None)
+        if info is None:
+            return
+        asker, whom = f"<@{info.asker_id}>", f"<@{info.recipient_id}>"
+        actor = SYSTEM
+        comment: str | None = event.detail
+        if event.kind == "asked":
+            actor = Actor(source="slack", id=info.asker_id)
+            comment = info.question
+            text = f"🪃 {asker} asked {whom}:\n" + boomerang_ui.answer_summary(None, info.question)
+        elif event.kind == "undeliverable":
+            info.status = "undeliverable"
+            text = (
+                f"🪃 {asker}, Parley could not deliver your question to {whom} "
+                f"(`{event.detail}`). Try asking someone else."
+            )
+        elif event.kind == "reminded":
+            text = f"⏰ Reminded {whom} of {asker}'s question."
+        elif event.kind == "escalated":
+            text = f"⚠️ {asker}: {whom} has not answered your Boomerang yet."
+        elif event.kind == "expired":
+            info.status = "expired"
+            text = f"⌛ {whom} did not answer {asker}'s question; it has expired."
+        elif event.kind == "cancelled":
+            info.status = "cancelled"
+            text = f"🪃 The question to {whom} is no longer needed ({event.detail})."
+        else:  # answered
+            info.status = "answered"
+            info.answer_kind, info.answer_text = event.answer_kind, event.answer_text
+            actor = Actor(source="slack", id=info.recipient_id)
+            comment = event.answer_text or {
+                "yes": "Yes, this was me",
+                "no": "No, this wasn't me",
+            }.get(event.answer_kind or "", "")
+            text = f"🪃 {whom} answered {asker}:\n" + boomerang_ui.answer_summary(
+                event.answer_kind, event.answer_text
+            )
+            if event.answer_kind == "no":
+                text = f"🚨 *Security signal:* {whom} says this was *not* them.\n" + text
+        await self._history(
+            f"boomerang_{event.kind}",
+            actor,
+            key=f"boomerang/{info.id}/{event.kind}",
+            from_value=info.asker_id,
+            to_value=info.recipient_id,
+            comment=comment,
+        )
+        if event.kind == "answered" and event.answer_kind == "no":
+            st.denied_by.append(info.recipient_id)
+            st.revision += 1
+            await self._rerender_everywhere()
+        await self._reply_everywhere(f"{info.id}/{event.kind}", text, None)
+
+    async def _cancel_boomerangs(self, reason: str) -> None:
+        for info in self._state.boomerangs:
+            if info.status != "open":
+                continue
+            try:
+                await workflow.get_external_workflow_handle(info.id).signal("cancel", reason)
+            except Exception as err:  # already finished: its own event will say how
+                workflow.logger.warning("could not cancel %s: %s", info.id, err)
 
     # ---- side effects ------------------------------------------------------------------------
 
@@ -333,7 +462,7 @@ class AlertWorkflow:
             **DB_OPTS,
         )
 
-    async def _tell(self, change: Change, text: str) -> None:
+    async def _tell(self, change: StatusChange | AssigneeChange | BoomerangAsk, text: str) -> None:
         if change.actor.source != "slack" or not change.actor.id:
             return
         try:
@@ -343,7 +472,7 @@ class AlertWorkflow:
                     user_id=change.actor.id,
                     text=text,
                     channel=change.reply_channel,
-                    response_url=change.response_url,
+                    response_url=getattr(change, "response_url", None),
                 ),
                 **BEST_EFFORT_OPTS,
             )

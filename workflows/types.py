@@ -183,11 +183,20 @@ class ChangeResult(BaseModel):
 # ---- workflow input and state ----------------------------------------------------------------
 
 
+class BoomerangDelays(BaseModel):
+    """Reminder DM, escalation in the alert's thread, expiry: seconds after the question."""
+
+    remind_after_seconds: float = 4 * 3600
+    escalate_after_seconds: float = 24 * 3600
+    expire_after_seconds: float = 7 * 24 * 3600
+
+
 class AlertWorkflowInput(BaseModel):
     alert: AlertIn
     destinations: list[Destination]
     console_base_url: str
     retention_seconds: float
+    boomerang_delays: BoomerangDelays = Field(default_factory=BoomerangDelays)
     state: AlertState | None = None  # set when continuing as new
 
 
@@ -201,9 +210,100 @@ class AlertState(BaseModel):
     revision: int = 0
     closed_at: datetime | None = None
     seen_keys: list[str] = Field(default_factory=list)
+    boomerangs: list[BoomerangInfo] = Field(default_factory=list)
+    boomerang_seq: int = 0
+    # Someone asked by Boomerang answered "No, this wasn't me": a security signal on the alert.
+    denied_by: list[str] = Field(default_factory=list)
+
+
+# ---- Boomerang 🪃 ---------------------------------------------------------------------------
+
+BoomerangStatus = Literal["open", "answered", "expired", "cancelled", "undeliverable"]
+AnswerKind = Literal["yes", "no", "text"]
+
+
+class BoomerangAsk(BaseModel):
+    """API → alert workflow: someone asks someone else about the alert."""
+
+    recipient_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
+    question: str = Field(min_length=1, max_length=3000)
+    share_event: bool = False
+    actor: Actor
+    key: str
+    reply_channel: str | None = None
+
+
+class BoomerangInfo(BaseModel):
+    id: str  # the child workflow's id, which names the alert too
+    recipient_id: str
+    asker_id: str
+    question: str
+    status: BoomerangStatus = "open"
+    answer_kind: AnswerKind | None = None
+    answer_text: str | None = None
+
+
+class BoomerangInput(BaseModel):
+    """Alert workflow → Boomerang child workflow."""
+
+    boomerang_id: str
+    alert_id: str
+    alert_title: str
+    alert_severity: Severity
+    console_url: str
+    asker: Actor
+    recipient_id: str
+    question: str
+    first_event: dict[str, Any] | list[Any] | None = None  # only when the asker chose to share
+    delays: BoomerangDelays
+
+
+class BoomerangAnswer(BaseModel):
+    """API → Boomerang workflow: the recipient's answer (buttons or the Reply… modal)."""
+
+    kind: AnswerKind
+    text: str | None = Field(default=None, max_length=3000)
+    user_id: str
+    key: str
+    response_url: str | None = None
+
+
+BoomerangEventKind = Literal[
+    "asked", "undeliverable", "reminded", "escalated", "expired", "answered", "cancelled"
+]
+
+
+class BoomerangEvent(BaseModel):
+    """Boomerang workflow → alert workflow: something happened that the thread should show."""
+
+    boomerang_id: str
+    kind: BoomerangEventKind
+    at: datetime
+    detail: str | None = None
+    answer_kind: AnswerKind | None = None
+    answer_text: str | None = None
+
+
+class DmRequest(BaseModel):
+    """Post (exactly once) or re-render a Boomerang DM."""
+
+    user_id: str
+    key: str
+    boomerang: BoomerangInput
+    status: BoomerangStatus = "open"
+    answer_kind: AnswerKind | None = None
+    answer_text: str | None = None
+    channel: str | None = None  # set for updates
+    ts: str | None = None
+
+
+class DmRef(BaseModel):
+    channel: str
+    ts: str
 
 
 AlertWorkflowInput.model_rebuild()
+AlertState.model_rebuild()
 
 
 class HistoryEntry(BaseModel):

@@ -98,7 +98,7 @@ async def test_created_then_posted_to_every_destination(client: Client) -> None:
         )
 
         async def posted() -> bool:
-            return len((await _state(handle)).copies) == 2
+            return len((await _state(handle)).copies) == 2 and len(rec.history) == 2
 
         await _until(posted)
         st = await _state(handle)

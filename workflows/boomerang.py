@@ -1,0 +1,242 @@
+"""BoomerangWorkflow 🪃: ask one person about an alert in a DM and wait for them, durably.
+
+A child of the alert's workflow (id `alert-<alert id>-boomerang-<n>`), so each question is
+visible in the Temporal UI and its history stays small. It owns only the DM; everything the
+alert's threads and history should show goes to the alert workflow as a `boomerang_event` signal
+(addressed by workflow id, so it reaches the alert's latest run after a continue-as-new).
+
+Timeline from the moment the DM is delivered: reminder DM, escalation note for the asker, expiry.
+An answer or a cancellation (the alert was closed) ends it early.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.slack_errors import PERMANENT, permanent_code
+    from workflows.types import (
+        BoomerangAnswer,
+        BoomerangEvent,
+        BoomerangEventKind,
+        BoomerangInfo,
+        BoomerangInput,
+        BoomerangStatus,
+        DmRef,
+        DmRequest,
+        NotifyUserRequest,
+    )
+
+SLACK_OPTS = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "schedule_to_close_timeout": timedelta(days=1),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(minutes=2),
+        non_retryable_error_types=[PERMANENT],
+    ),
+}
+NOTIFY_OPTS = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(maximum_attempts=3),
+}
+
+
+@workflow.defn
+class BoomerangWorkflow:
+    @workflow.init
+    def __init__(self, inp: BoomerangInput) -> None:
+        self._inp = inp
+        self._status: BoomerangStatus = "open"
+        self._answer: BoomerangAnswer | None = None
+        self._cancel_reason: str | None = None
+        self._refusals: list[tuple[BoomerangAnswer, str]] = []
+        self._seen: set[str] = set()
+        self._dm: DmRef | None = None
+
+    # ---- messages ---------------------------------------------------------------------------
+
+    @workflow.signal
+    def answer(self, answer: BoomerangAnswer) -> None:
+        if answer.key in self._seen:
+            return
+        self._seen.add(answer.key)
+        recipient = self._inp.recipient_id
+        if answer.user_id != recipient:
+            self._refusals.append((answer, f"Only <@{recipient}> can answer this."))
+        elif self._status != "open" or self._answer is not None:
+            self._refusals.append((answer, "Thanks, but this question was already closed."))
+        else:
+            self._answer = answer
+
+    @workflow.signal
+    def cancel(self, reason: str) -> None:
+        if self._status == "open" and self._cancel_reason is None:
+            self._cancel_reason = reason
+
+    @workflow.query
+    def info(self) -> BoomerangInfo:
+        a = self._answer
+        return BoomerangInfo(
+            id=self._inp.boomerang_id,
+            recipient_id=self._inp.recipient_id,
+            asker_id=self._inp.asker.id,
+            question=self._inp.question,
+            status=self._status,
+            answer_kind=a.kind if a else None,
+            answer_text=a.text if a else None,
+        )
+
+    # ---- main loop --------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: BoomerangInput) -> BoomerangStatus:
+        try:
+            self._dm = await workflow.execute_activity(
+                "slack.boomerang_dm",
+                DmRequest(user_id=inp.recipient_id, key=f"{inp.boomerang_id}/dm", boomerang=inp),
+                result_type=DmRef,
+                summary=f"DM {inp.recipient_id}",
+                **SLACK_OPTS,
+            )
+        except ActivityError as err:
+            self._status = "undeliverable"
+            await self._tell_alert("undeliverable", detail=permanent_code(err) or "gave_up")
+            return self._status
+        await self._tell_alert("asked")
+
+        asked_at = workflow.now()
+        d = inp.delays
+        stages: list[tuple[float, BoomerangEventKind]] = sorted(
+            [
+                (d.remind_after_seconds, "reminded"),
+                (d.escalate_after_seconds, "escalated"),
+                (d.expire_after_seconds, "expired"),
+            ]
+        )
+        while self._status == "open":
+            await self._refuse_pending()
+            if self._answer is not None:
+                await self._finish("answered")
+                break
+            if self._cancel_reason is not None:
+                await self._finish("cancelled", detail=self._cancel_reason)
+                break
+            after, kind = stages[0]
+            left = asked_at + timedelta(seconds=after) - workflow.now()
+            if left <= timedelta(0):
+                stages.pop(0)
+                await self._stage(kind)
+                continue
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        self._answer is not None
+                        or self._cancel_reason is not None
+                        or bool(self._refusals)
+                    ),
+                    timeout=left,
+                    timeout_summary=kind,
+                )
+            except TimeoutError:
+                pass
+        await self._refuse_pending()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status
+
+    async def _stage(self, kind: BoomerangEventKind) -> None:
+        if kind == "reminded":
+            await workflow.execute_activity(
+                "slack.boomerang_reminder",
+                DmRequest(
+                    user_id=self._inp.recipient_id,
+                    key=f"{self._inp.boomerang_id}/reminder",
+                    boomerang=self._inp,
+                    channel=self._dm.channel if self._dm else None,
+                    ts=self._dm.ts if self._dm else None,
+                ),
+                result_type=DmRef,
+                **SLACK_OPTS,
+            )
+            await self._tell_alert("reminded")
+        elif kind == "escalated":
+            await self._tell_alert("escalated")
+        else:
+            await self._finish("expired")
+
+    async def _finish(self, kind: BoomerangEventKind, detail: str | None = None) -> None:
+        self._status = {"answered": "answered", "expired": "expired"}.get(kind, "cancelled")  # type: ignore[assignment]
+        a = self._answer if kind == "answered" else None
+        await self._rerender_dm()
+        await self._tell_alert(
+            kind,
+            detail=detail,
+            answer_kind=a.kind if a else None,
+            answer_text=a.text if a else None,
+        )
+
+    async def _rerender_dm(self) -> None:
+        if self._dm is None:
+            return
+        a = self._answer if self._status == "answered" else None
+        try:
+            await workflow.execute_activity(
+                "slack.boomerang_dm",
+                DmRequest(
+                    user_id=self._inp.recipient_id,
+                    key=f"{self._inp.boomerang_id}/dm",
+                    boomerang=self._inp,
+                    status=self._status,
+                    answer_kind=a.kind if a else None,
+                    answer_text=a.text if a else None,
+                    channel=self._dm.channel,
+                    ts=self._dm.ts,
+                ),
+                result_type=DmRef,
+                **SLACK_OPTS,
+            )
+        except ActivityError as err:  # the answer still counts if the DM cannot be re-rendered
+            workflow.logger.warning("could not re-render the Boomerang DM: %s", err)
+
+    async def _refuse_pending(self) -> None:
+        while self._refusals:
+            answer, text = self._refusals.pop(0)
+            try:
+                await workflow.execute_activity(
+                    "slack.notify_user",
+                    NotifyUserRequest(
+                        user_id=answer.user_id,
+                        text=text,
+                        response_url=answer.response_url,
+                        channel=self._dm.channel if self._dm else None,
+                    ),
+                    **NOTIFY_OPTS,
+                )
+            except ActivityError as err:
+                workflow.logger.warning("could not tell %s: %s", answer.user_id, err)
+
+    async def _tell_alert(
+        self,
+        kind: BoomerangEventKind,
+        *,
+        detail: str | None = None,
+        answer_kind: str | None = None,
+        answer_text: str | None = None,
+    ) -> None:
+        event = BoomerangEvent(
+            boomerang_id=self._inp.boomerang_id,
+            kind=kind,
+            at=workflow.now(),
+            detail=detail,
+            answer_kind=answer_kind,  # type: ignore[arg-type]
+            answer_text=answer_text,
+        )
+        alert = workflow.get_external_workflow_handle(f"alert-{self._inp.alert_id}")
+        try:
+            await alert.signal("boomerang_event", event)
+        except Exception as err:  # the alert's retention ended: nobody is left to tell
+            workflow.logger.warning("alert workflow did not take %s: %s", kind, err)
