@@ -19,6 +19,7 @@ from settings import Settings, get_settings
 from store.db import Database, migrate
 from temporal_client import connect
 from workflows.alert import AlertWorkflow
+from workflows.boomerang import BoomerangWorkflow
 
 log = logging.getLogger("parley.worker")
 
@@ -33,7 +34,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[AlertWorkflow],
+        workflows=[AlertWorkflow, BoomerangWorkflow],
         activities=[*slack.all(), *history.all()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

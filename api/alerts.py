@@ -24,7 +24,15 @@ from store import repo
 from store.db import Database
 from workflows import search_attributes as sa
 from workflows.alert import AlertWorkflow
-from workflows.types import Actor, AlertIn, AlertWorkflowInput, AssigneeChange, Status, StatusChange
+from workflows.types import (
+    Actor,
+    AlertIn,
+    AlertWorkflowInput,
+    AssigneeChange,
+    BoomerangDelays,
+    Status,
+    StatusChange,
+)
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
@@ -63,6 +71,11 @@ async def create_alert(
                 destinations=destinations,
                 console_base_url=settings.console_base_url,
                 retention_seconds=settings.alert_retention_seconds,
+                boomerang_delays=BoomerangDelays(
+                    remind_after_seconds=settings.boomerang_remind_after_seconds,
+                    escalate_after_seconds=settings.boomerang_escalate_after_seconds,
+                    expire_after_seconds=settings.boomerang_expire_after_seconds,
+                ),
             ),
             id=wf_id,
             task_queue=settings.temporal_task_queue,

@@ -1,0 +1,43 @@
+"""REST API for Slack destinations (which channels get which alerts). Bearer token required."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Response, status
+
+from api.deps import get_db, require_token
+from store import repo
+from store.db import Database
+from workflows.types import Destination, DestinationIn
+
+router = APIRouter(dependencies=[Depends(require_token)])
+
+
+@router.get("/destinations", response_model=list[Destination], summary="List destinations")
+async def list_destinations(db: Database = Depends(get_db)) -> list[Destination]:
+    return await repo.list_destinations(db)
+
+
+@router.post(
+    "/destinations",
+    response_model=Destination,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "a destination with this name exists"}},
+    summary="Create a destination",
+)
+async def create_destination(body: DestinationIn, db: Database = Depends(get_db)) -> Destination:
+    try:
+        return await repo.create_destination(db, body)
+    except repo.DestinationExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+@router.delete(
+    "/destinations/{destination_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"description": "no such destination"}},
+    summary="Delete a destination",
+)
+async def delete_destination(destination_id: str, db: Database = Depends(get_db)) -> Response:
+    if not await repo.delete_destination(db, destination_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"destination {destination_id} not found")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
