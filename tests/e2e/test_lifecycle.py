@@ -51,7 +51,9 @@ async def test_alert_goes_once_to_each_matching_channel(fresh: Stack) -> None:
     for channel in ("C0ALERTS", "C0CRIT"):
         msgs = _our_messages(fresh, channel, alert["id"])
         assert len(msgs) == 1, msgs
-        assert _action_ids(msgs[0]) == [ids.VIEW_IN_CONSOLE, ids.SET_ASSIGNEE, ids.UPDATE_STATUS]
+        assert _action_ids(msgs[0]) == [
+            ids.VIEW_IN_CONSOLE, ids.SET_ASSIGNEE, ids.UPDATE_STATUS, ids.BOOMERANG,
+        ]  # fmt: skip
         assert alert["title"] in _text_of(msgs[0])
     # C0PRIV only takes Kubernetes alerts.
     assert _our_messages(fresh, "C0PRIV", alert["id"]) == []
