@@ -15,6 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.slack_errors import PERMANENT
 from workflows.types import (
+    DmRef,
+    DmRequest,
     HistoryEntry,
     NotifyUserRequest,
     PostAlertRequest,
@@ -35,6 +37,8 @@ class Recorder:
     updates: list[UpdateCopyRequest] = field(default_factory=list)
     replies: list[ThreadReplyRequest] = field(default_factory=list)
     notices: list[NotifyUserRequest] = field(default_factory=list)
+    dms: list[DmRequest] = field(default_factory=list)
+    reminders: list[DmRequest] = field(default_factory=list)
     dead_channels: set[str] = field(default_factory=set)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -92,7 +96,18 @@ class Recorder:
         async def save_copy(req: SaveCopyRequest) -> None:
             return None
 
+        @activity.defn(name="slack.boomerang_dm")
+        async def boomerang_dm(req: DmRequest) -> DmRef:
+            rec.dms.append(req)
+            return DmRef(channel=req.channel or f"D{req.user_id}", ts=req.ts or "1700000002.000001")
+
+        @activity.defn(name="slack.boomerang_reminder")
+        async def boomerang_reminder(req: DmRequest) -> DmRef:
+            rec.reminders.append(req)
+            return DmRef(channel=req.channel or f"D{req.user_id}", ts="1700000003.000001")
+
         return [
+            boomerang_dm, boomerang_reminder,
             post_alert, update_alert, thread_reply, notify_user, permalink, user_name,
             record, project, save_copy,
         ]  # fmt: skip
