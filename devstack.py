@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-DATA = ROOT / ".data"
-TEMPORAL_PORT = 7233
-TEMPORAL_UI_PORT = 8233
+# Overridable so a test can run a second stack beside a developer's.
+DATA = Path(os.environ.get("PARLEY_DATA_DIR", ROOT / ".data"))
+TEMPORAL_PORT = int(os.environ.get("PARLEY_TEMPORAL_PORT", "7233"))
+TEMPORAL_UI_PORT = int(os.environ.get("PARLEY_TEMPORAL_UI_PORT", "8233"))
 API_PORT = int(os.environ.get("PARLEY_API_PORT", "8000"))
 STANDIN_PORT = int(os.environ.get("PARLEY_STANDIN_PORT", "3100"))
 

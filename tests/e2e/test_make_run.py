@@ -1,0 +1,118 @@
+"""The README's quick start: the stack `make run` starts, an alert by curl, a click by the driver.
+
+Runs devstack.py (what `make run` runs after installing) on spare ports and a temporary data
+folder, so it never collides with a developer's own stack or the test session's dev server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+
+
+@pytest.mark.slow
+def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
+    ports = {name: _free_port() for name in ("api", "standin", "temporal", "ui")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEMPORAL_", "DATABASE"))
+    }
+    env.update(
+        PARLEY_DATA_DIR=str(tmp_path / "data"),
+        PARLEY_API_PORT=str(ports["api"]),
+        PARLEY_STANDIN_PORT=str(ports["standin"]),
+        PARLEY_TEMPORAL_PORT=str(ports["temporal"]),
+        PARLEY_TEMPORAL_UI_PORT=str(ports["ui"]),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("PARLEY_API_TOKEN", None)
+    log = (tmp_path / "stack.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "devstack.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    api = f"http://127.0.0.1:{ports['api']}"
+    standin = f"http://127.0.0.1:{ports['standin']}"
+    try:
+        _wait(
+            lambda: "Parley is running" in (tmp_path / "stack.log").read_text(),
+            90,
+            "the stack to print its URLs",
+        )
+        printed = (tmp_path / "stack.log").read_text()
+        assert f"http://127.0.0.1:{ports['ui']}" in printed and standin in printed
+
+        # The README's curl: the sample alert, no token needed locally.
+        alert = json.loads((ROOT / "examples" / "alert.json").read_text())
+        resp = httpx.post(f"{api}/alerts", json=alert, timeout=10)
+        assert resp.status_code in (200, 201), resp.text
+
+        def posted() -> str | None:
+            msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
+            ours = [m for m in msgs["messages"] if alert["title"] in m.get("text", "")]
+            return ours[-1]["ts"] if ours else None
+
+        ts = _wait(posted, 60, "the alert in #security-alerts")
+        click = httpx.post(
+            f"{standin}/_stub/click",
+            json={
+                "user": "U0ALICE",
+                "channel": "C0ALERTS",
+                "ts": ts,
+                "action_id": "alert.update_status",
+                "selected_option": "Triaged",
+            },
+            timeout=10,
+        )
+        assert click.status_code == 200, click.text
+        assert click.json()["status"] == 200
+
+        def replied() -> bool:
+            msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
+            msg = next(m for m in msgs["messages"] if m["ts"] == ts)
+            return any("changed status Open → Triaged" in r["text"] for r in msg.get("replies", []))
+
+        _wait(replied, 60, "the thread reply")
+        page = httpx.get(f"{api}/alerts/{alert['id']}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "Triaged" in page.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        log.close()
+    # Ctrl-C stops everything it started.
+    for port in ports.values():
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
