@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # How long the API waits for Temporal to accept an update before answering Slack anyway.
     update_rpc_timeout_seconds: float = 1.5
 
+    # Where the hourly Temporal Schedule fetches Tor's exit list (URL or file); empty = no refresh.
+    tor_exit_list_source: str = ""
+    # Two Show Alert Details clicks on one copy within this many seconds post once.
+    details_dedupe_seconds: float = 10.0
+
     # Boomerang delays (reminder DM, escalation in the thread, expiry).
     boomerang_remind_after_seconds: float = 4 * 3600
     boomerang_escalate_after_seconds: float = 24 * 3600

@@ -9,33 +9,43 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.enrichment import EnrichmentActivities
 from activities.history import HistoryActivities
 from activities.slack import SlackActivities, make_slack_client
+from enrichment import Enricher, EnrichmentConfig
 from settings import Settings, get_settings
 from store.db import Database, migrate
 from temporal_client import connect
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
+from workflows.tor_refresh import TorRefreshWorkflow, ensure_schedule
+from workflows.types import TorRefreshInput
 
 log = logging.getLogger("parley.worker")
 
 
 def build_worker(
-    client: Client, settings: Settings, db: Database, task_queue: str | None = None
+    client: Client,
+    settings: Settings,
+    db: Database,
+    task_queue: str | None = None,
+    enricher: Enricher | None = None,
 ) -> Worker:
     slack = SlackActivities(
         make_slack_client(settings.slack_bot_token, settings.slack_api_base_url)
     )
     history = HistoryActivities(db)
+    enrich = EnrichmentActivities(enricher or Enricher(EnrichmentConfig.from_env()))
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[AlertWorkflow, BoomerangWorkflow],
-        activities=[*slack.all(), *history.all()],
+        workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
+        activities=[*slack.all(), *history.all(), *enrich.all()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
@@ -46,7 +56,18 @@ async def main() -> None:
     migrate(settings.database_url)
     db = Database(settings.database_url)
     client = await connect(settings)
-    worker = build_worker(client, settings, db)
+    enricher = Enricher(EnrichmentConfig.from_env())
+    for line in enricher.sources_summary():
+        log.info("threat intel: %s", line)
+    if settings.tor_exit_list_source:
+        # The hourly refresh writes the file the enricher reads (PARLEY_TOR_EXIT_LIST).
+        cache = enricher.config.tor_list_path or str(Path(".data") / "tor-exit-list.txt")
+        await ensure_schedule(
+            client,
+            TorRefreshInput(source=settings.tor_exit_list_source, cache_path=cache),
+            settings.temporal_task_queue,
+        )
+    worker = build_worker(client, settings, db, enricher=enricher)
     log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
     try:
         await worker.run()

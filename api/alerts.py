@@ -71,6 +71,7 @@ async def create_alert(
                 destinations=destinations,
                 console_base_url=settings.console_base_url,
                 retention_seconds=settings.alert_retention_seconds,
+                details_dedupe_seconds=settings.details_dedupe_seconds,
                 boomerang_delays=BoomerangDelays(
                     remind_after_seconds=settings.boomerang_remind_after_seconds,
                     escalate_after_seconds=settings.boomerang_escalate_after_seconds,

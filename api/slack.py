@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
-from api import slack_alert, slack_boomerang
+from api import slack_alert, slack_boomerang, slack_context
 from api.slack_common import Click, Refusal, actor_of, tell_later
 from slackui import ids
 
@@ -29,6 +29,8 @@ ACTIONS: dict[str, Callable[[Click], Awaitable[None]]] = {
     ids.VIEW_IN_CONSOLE: slack_alert.view_in_console,
     ids.UPDATE_STATUS: slack_alert.update_status,
     ids.SET_ASSIGNEE: slack_alert.set_assignee,
+    ids.SHOW_DETAILS: slack_context.show_details,
+    ids.THREAT_INTEL: slack_context.open_intel,
     ids.BOOMERANG: slack_boomerang.open_ask,
     ids.BOOMERANG_YES: slack_boomerang.answer_yes,
     ids.BOOMERANG_NO: slack_boomerang.answer_no,
@@ -36,6 +38,7 @@ ACTIONS: dict[str, Callable[[Click], Awaitable[None]]] = {
 }
 SUBMISSIONS: dict[str, Callable[[Request, dict[str, Any]], Awaitable[Response]]] = {
     ids.RESOLVE_MODAL: slack_alert.submit_resolution,
+    ids.INTEL_MODAL: slack_context.submit_intel,
     ids.BOOMERANG_MODAL: slack_boomerang.submit_ask,
     ids.BOOMERANG_REPLY_MODAL: slack_boomerang.submit_reply,
 }

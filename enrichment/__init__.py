@@ -1,6 +1,5 @@
 """IP enrichment for "See Threat Intel": location, ASN, Tor exit, scope and RDAP ownership."""
 
-from enrichment.card import render_card, render_fallback_text
 from enrichment.config import EnrichmentConfig
 from enrichment.models import (
     AsnResult,
@@ -31,7 +30,5 @@ __all__ = [
     "is_analysable",
     "load_tor_list",
     "refresh_tor_list",
-    "render_card",
-    "render_fallback_text",
     "write_tor_cache",
 ]

@@ -254,4 +254,4 @@ def render_notice(text: str) -> Rendered:
 
 
 # Flip a flag when its feature has landed end to end; until then its button is not shown.
-FEATURES = Features(details=False, threat_intel=False, boomerang=True)
+FEATURES = Features(details=True, threat_intel=True, boomerang=True)

@@ -93,3 +93,9 @@ def parse_boomerang_ref(raw: str | None) -> BoomerangRef | None:
         return BoomerangRef.model_validate_json(raw)
     except ValidationError:
         return None
+
+
+# Threat intel: the modal that picks which value to analyse.
+INTEL_MODAL = "modal.threat_intel"
+INTEL_VALUE_BLOCK = "intel_value"
+INTEL_VALUE_ACTION = "value"

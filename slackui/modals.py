@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slackui import ids
-from slackui.text import escaped
+from slackui.text import escaped, truncate
 
 
 def resolve_modal(ref: ids.AlertRef, title: str) -> dict[str, Any]:
@@ -33,5 +33,40 @@ def resolve_modal(ref: ids.AlertRef, title: str) -> dict[str, Any]:
                     "max_length": 3000,
                 },
             },
+        ],
+    }
+
+
+def intel_modal(ref: ids.AlertRef, values: list[tuple[str, str]]) -> dict[str, Any]:
+    """Pick one analysable value (attribute: IP); at most 100 options, as Slack allows."""
+    labels: dict[str, list[str]] = {}
+    for attribute, ip in values:
+        labels.setdefault(ip, []).append(attribute)
+    options = [
+        {
+            "text": {"type": "plain_text", "text": truncate(f"{', '.join(attrs)}: {ip}", 75)},
+            "value": ip,
+        }
+        for ip, attrs in list(labels.items())[:100]
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.INTEL_MODAL,
+        "private_metadata": ref.dump(),
+        "title": {"type": "plain_text", "text": "See Threat Intel"},
+        "submit": {"type": "plain_text", "text": "Analyse"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.INTEL_VALUE_BLOCK,
+                "label": {"type": "plain_text", "text": "Which value?"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": ids.INTEL_VALUE_ACTION,
+                    "options": options,
+                    **({"initial_option": options[0]} if len(options) == 1 else {}),
+                },
+            }
         ],
     }

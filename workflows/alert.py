@@ -25,8 +25,11 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.slack_errors import PERMANENT, permanent_code
+    from enrichment.models import ThreatIntel
     from slackui import boomerang as boomerang_ui
     from slackui.alert import render_change_reply
+    from slackui.details import render_details
+    from slackui.intel import render_card, render_fallback_text
     from workflows import search_attributes as sa
     from workflows.types import (
         SYSTEM,
@@ -39,7 +42,9 @@ with workflow.unsafe.imports_passed_through():
         BoomerangInfo,
         BoomerangInput,
         Destination,
+        DetailsRequest,
         HistoryEntry,
+        IntelRequest,
         NotifyUserRequest,
         PostAlertRequest,
         Projection,
@@ -50,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         ThreadReplyRequest,
         UpdateCopyRequest,
         UpdateCopyResult,
+        ip_values,
     )
 
 SEEN_KEYS_KEPT = 500
@@ -73,13 +79,19 @@ DB_OPTS = {
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
     ),
 }
+ENRICH_OPTS = {
+    "start_to_close_timeout": timedelta(seconds=20),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+}
 # Nice-to-have calls (permalinks, display names) give up quickly instead of blocking a change.
 BEST_EFFORT_OPTS = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(maximum_attempts=3),
 }
 
-Change = StatusChange | AssigneeChange | BoomerangAsk | BoomerangEvent
+Change = (
+    StatusChange | AssigneeChange | BoomerangAsk | BoomerangEvent | DetailsRequest | IntelRequest
+)
 
 
 def change_key(change: Change) -> str:
@@ -114,6 +126,14 @@ class AlertWorkflow:
     @workflow.signal
     def boomerang_event(self, event: BoomerangEvent) -> None:
         self._enqueue(event)
+
+    @workflow.signal
+    def show_details(self, request: DetailsRequest) -> None:
+        self._enqueue(request)
+
+    @workflow.signal
+    def threat_intel(self, request: IntelRequest) -> None:
+        self._enqueue(request)
 
     @workflow.query
     def state(self) -> AlertState:
@@ -181,8 +201,12 @@ class AlertWorkflow:
             await self._apply_assignee(change)
         elif isinstance(change, BoomerangAsk):
             await self._start_boomerang(change)
-        else:
+        elif isinstance(change, BoomerangEvent):
             await self._boomerang_happened(change)
+        elif isinstance(change, DetailsRequest):
+            await self._show_details(change)
+        else:
+            await self._threat_intel(change)
 
     async def _apply_status(self, change: StatusChange) -> None:
         st = self._state
@@ -246,6 +270,78 @@ class AlertWorkflow:
         await self._rerender_everywhere()
         reply = render_change_reply(actor.mention(), what, old, new, comment)
         await self._reply_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
+
+    # ---- context: details and threat intel -----------------------------------------------------
+
+    def _clicked_copy(self, channel: str | None, ts: str | None) -> SlackCopy | None:
+        live = [c for c in self._state.copies if c.ts and not c.failed]
+        exact = [c for c in live if c.channel == channel and (ts is None or c.ts == ts)]
+        same_channel = [c for c in live if c.channel == channel]
+        return (exact or same_channel or live or [None])[0]
+
+    async def _show_details(self, req: DetailsRequest) -> None:
+        st = self._state
+        copy = self._clicked_copy(req.channel, req.message_ts)
+        if copy is None:
+            return
+        now = workflow.now()
+        last = st.details_posted_at.get(copy.destination_id)
+        # A double click posts once; a later click posts again, as the thread has moved on.
+        if last and (now - last).total_seconds() < self._inp.details_dedupe_seconds:
+            return
+        st.details_posted_at[copy.destination_id] = now
+        ips = sorted({ip for _, ip in ip_values(st.alert.summary_attributes)})
+        locations: dict[str, str] = {}
+        if ips:
+            try:
+                locations = await workflow.execute_activity(
+                    "enrich.locate", ips, result_type=dict[str, str], **ENRICH_OPTS
+                )
+            except ActivityError as err:  # details without places beat no details
+                workflow.logger.warning("no locations for details: %s", err)
+        rendered = render_details(st, locations, self._inp.console_base_url)
+        await self._reply_in(copy, f"details/{req.key}", rendered.text, rendered.blocks)
+        await self._history("details_shown", req.actor, key=f"details/{req.key}")
+
+    async def _threat_intel(self, req: IntelRequest) -> None:
+        st = self._state
+        allowed = {ip for _, ip in ip_values(st.alert.summary_attributes)}
+        if req.ip not in allowed:
+            await self._tell(req, f"{req.ip} is not an IP address of this alert.")
+            return
+        copy = self._clicked_copy(req.channel, req.message_ts)
+        if copy is None:
+            return
+        try:
+            intel = await workflow.execute_activity(
+                "enrich.analyse", req.ip, result_type=ThreatIntel, **ENRICH_OPTS
+            )
+        except ActivityError as err:
+            workflow.logger.warning("threat intel for %s failed: %s", req.ip, err)
+            await self._tell(req, f"Threat intel for {req.ip} is unavailable right now.")
+            return
+        await self._reply_in(
+            copy, f"intel/{req.key}", render_fallback_text(intel), render_card(intel)
+        )
+        await self._history(
+            "threat_intel_viewed", req.actor, key=f"intel/{req.key}", to_value=req.ip
+        )
+
+    async def _reply_in(
+        self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
+    ) -> None:
+        await workflow.execute_activity(
+            "slack.thread_reply",
+            ThreadReplyRequest(
+                alert_id=self._state.alert.id,
+                target=copy,
+                key=f"reply/{self._state.alert.id}/{copy.destination_id}/{key_suffix}",
+                text=text,
+                blocks=blocks,
+            ),
+            result_type=str,
+            **SLACK_OPTS,
+        )
 
     # ---- Boomerang 🪃 -------------------------------------------------------------------------
 
@@ -462,7 +558,9 @@ class AlertWorkflow:
             **DB_OPTS,
         )
 
-    async def _tell(self, change: StatusChange | AssigneeChange | BoomerangAsk, text: str) -> None:
+    async def _tell(
+        self, change: StatusChange | AssigneeChange | BoomerangAsk | IntelRequest, text: str
+    ) -> None:
         if change.actor.source != "slack" or not change.actor.id:
             return
         try:

@@ -180,7 +180,33 @@ class ChangeResult(BaseModel):
     message: str
 
 
+class DetailsRequest(BaseModel):
+    """Show Alert Details, clicked on one copy: the details go in that copy's thread."""
+
+    actor: Actor
+    key: str
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+class IntelRequest(BaseModel):
+    """See Threat Intel for one value of the alert, chosen by the user."""
+
+    actor: Actor
+    key: str
+    ip: str = Field(max_length=64)
+    channel: str | None = None
+    message_ts: str | None = None
+    response_url: str | None = None
+    reply_channel: str | None = None
+
+
 # ---- workflow input and state ----------------------------------------------------------------
+
+
+class TorRefreshInput(BaseModel):
+    source: str  # a file path or an http(s) URL of Tor's exit list
+    cache_path: str
 
 
 class BoomerangDelays(BaseModel):
@@ -197,6 +223,8 @@ class AlertWorkflowInput(BaseModel):
     console_base_url: str
     retention_seconds: float
     boomerang_delays: BoomerangDelays = Field(default_factory=BoomerangDelays)
+    # Two Show Alert Details clicks on one copy within this many seconds post once.
+    details_dedupe_seconds: float = 10.0
     state: AlertState | None = None  # set when continuing as new
 
 
@@ -214,6 +242,8 @@ class AlertState(BaseModel):
     boomerang_seq: int = 0
     # Someone asked by Boomerang answered "No, this wasn't me": a security signal on the alert.
     denied_by: list[str] = Field(default_factory=list)
+    # When Show Alert Details last posted in each copy's thread (destination id → time).
+    details_posted_at: dict[str, datetime] = Field(default_factory=dict)
 
 
 # ---- Boomerang 🪃 ---------------------------------------------------------------------------

@@ -52,7 +52,8 @@ async def test_alert_goes_once_to_each_matching_channel(fresh: Stack) -> None:
         msgs = _our_messages(fresh, channel, alert["id"])
         assert len(msgs) == 1, msgs
         assert _action_ids(msgs[0]) == [
-            ids.VIEW_IN_CONSOLE, ids.SET_ASSIGNEE, ids.UPDATE_STATUS, ids.BOOMERANG,
+            ids.VIEW_IN_CONSOLE, ids.SET_ASSIGNEE, ids.UPDATE_STATUS,
+            ids.SHOW_DETAILS, ids.THREAT_INTEL, ids.BOOMERANG,
         ]  # fmt: skip
         assert alert["title"] in _text_of(msgs[0])
     # C0PRIV only takes Kubernetes alerts.

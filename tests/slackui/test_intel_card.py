@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from enrichment.card import clip, escape, render_card, render_fallback_text
 from enrichment.models import (
     AsnResult,
     LocationResult,
@@ -18,6 +17,7 @@ from enrichment.models import (
     TorResult,
 )
 from enrichment.ranges import classify
+from slackui.intel import clip, escape, render_card, render_fallback_text
 
 WHEN = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
 DBIP = Provenance(source="embedded", database_type="DBIP-City-Lite",

@@ -19,6 +19,7 @@ from enrichment.models import (
     TorResult,
 )
 from enrichment.tor import exonerator_link
+from slackui.text import escape
 
 MAX_HEADER = 150
 MAX_SECTION_TEXT = 3000
@@ -29,10 +30,6 @@ MAX_BLOCKS = 50
 MAX_FALLBACK = 3000
 
 Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
@@ -54,8 +51,9 @@ def _section(text: str, fields: list[tuple[str, str | int | None]] | None = None
     block: Block = {"type": "section", "text": _mrkdwn(text, MAX_SECTION_TEXT)}
     shown = [(k, v) for k, v in (fields or []) if v not in (None, "")]
     if shown:
-        block["fields"] = [_mrkdwn(f"*{k}*\n{escape(str(v))}", MAX_FIELD_TEXT)
-                           for k, v in shown[:MAX_FIELDS]]
+        block["fields"] = [
+            _mrkdwn(f"*{k}*\n{escape(str(v))}", MAX_FIELD_TEXT) for k, v in shown[:MAX_FIELDS]
+        ]
     return block
 
 
@@ -83,14 +81,25 @@ def _location(loc: LocationResult) -> Block:
         return _problem("Location", loc)
     if loc.display is None:
         return _section(f"*Location:* not found — {escape(loc.reason or 'no entry')}")
-    coords = (f"{loc.latitude:.3f}, {loc.longitude:.3f}"
-              if loc.latitude is not None and loc.longitude is not None else None)
-    country = " ".join(p for p in (loc.country_name, f"({loc.country_code})"
-                                   if loc.country_code else None) if p)
-    return _section(f"*Location:* {escape(loc.display)}",
-                    [("City", loc.city), ("Region", loc.region), ("Country", country),
-                     ("Network", loc.network), ("Coordinates (approx.)", coords),
-                     ("Time zone", loc.timezone)])
+    coords = (
+        f"{loc.latitude:.3f}, {loc.longitude:.3f}"
+        if loc.latitude is not None and loc.longitude is not None
+        else None
+    )
+    country = " ".join(
+        p for p in (loc.country_name, f"({loc.country_code})" if loc.country_code else None) if p
+    )
+    return _section(
+        f"*Location:* {escape(loc.display)}",
+        [
+            ("City", loc.city),
+            ("Region", loc.region),
+            ("Country", country),
+            ("Network", loc.network),
+            ("Coordinates (approx.)", coords),
+            ("Time zone", loc.timezone),
+        ],
+    )
 
 
 def _asn(asn: AsnResult) -> Block:
@@ -99,13 +108,17 @@ def _asn(asn: AsnResult) -> Block:
     if asn.number is None:
         return _section(f"*ASN:* not found — {escape(asn.reason or 'no entry')}")
     org = f" {escape(asn.organisation)}" if asn.organisation else ""
-    return _section(f"*ASN:* AS{asn.number}{org}",
-                    [("Network", asn.network), ("Domain", asn.domain)])
+    return _section(
+        f"*ASN:* AS{asn.number}{org}", [("Network", asn.network), ("Domain", asn.domain)]
+    )
 
 
 def _tor(tor: TorResult, ip: str) -> Block:
-    as_of = (f"list as of {_when(tor.list_as_of)} ({_age(tor.age_seconds)})"
-             if tor.list_as_of else "no list")
+    as_of = (
+        f"list as of {_when(tor.list_as_of)} ({_age(tor.age_seconds)})"
+        if tor.list_as_of
+        else "no list"
+    )
     answer = {"yes": "*yes*", "no": "no", "unknown": "unknown"}[tor.answer]
     if tor.status == "skipped":
         return _problem("Tor exit node", tor)
@@ -114,18 +127,30 @@ def _tor(tor: TorResult, ip: str) -> Block:
         text += f"\n{escape(tor.reason)}"
     if tor.answer == "yes" and tor.list_as_of:
         text += f"\n<{escape(exonerator_link(ip, tor.list_as_of))}|Check the history in ExoneraTor>"
-    return _section(text, [("Relay fingerprint", tor.fingerprint),
-                           ("Last tested", _when(tor.last_tested) if tor.last_tested else None)])
+    return _section(
+        text,
+        [
+            ("Relay fingerprint", tor.fingerprint),
+            ("Last tested", _when(tor.last_tested) if tor.last_tested else None),
+        ],
+    )
 
 
 def _rdap(rdap: RdapResult) -> Block:
     if rdap.status != "ok":
         return _problem("RDAP ownership", rdap)
-    return _section("*RDAP ownership*",
-                    [("Network name", rdap.network_name), ("CIDR", rdap.cidr),
-                     ("Registry", rdap.registry), ("Organisation", rdap.org),
-                     ("Handle", rdap.handle), ("Country (registrant)", rdap.country),
-                     ("Entities", ", ".join(rdap.entities[:20]) or None)])
+    return _section(
+        "*RDAP ownership*",
+        [
+            ("Network name", rdap.network_name),
+            ("CIDR", rdap.cidr),
+            ("Registry", rdap.registry),
+            ("Organisation", rdap.org),
+            ("Handle", rdap.handle),
+            ("Country (registrant)", rdap.country),
+            ("Entities", ", ".join(rdap.entities[:20]) or None),
+        ],
+    )
 
 
 def _provenance_line(title: str, p: Provenance) -> str:
@@ -142,8 +167,12 @@ def _provenance_line(title: str, p: Provenance) -> str:
 def _context(intel: ThreatIntel) -> Block | None:
     lines: list[str] = []
     attributions: list[str] = []
-    for title, result in (("Location", intel.location), ("ASN", intel.asn),
-                          ("Tor", intel.tor), ("RDAP", intel.rdap)):
+    for title, result in (
+        ("Location", intel.location),
+        ("ASN", intel.asn),
+        ("Tor", intel.tor),
+        ("RDAP", intel.rdap),
+    ):
         if result is None or result.provenance is None:
             continue
         lines.append(_provenance_line(title, result.provenance))
@@ -171,8 +200,10 @@ def _scope(intel: ThreatIntel) -> Block:
 def render_card(intel: ThreatIntel) -> list[Block]:
     """The "See Threat Intel" message blocks."""
     blocks: list[Block] = [
-        {"type": "header",
-         "text": {"type": "plain_text", "text": clip(f"Threat intel: {intel.ip}", MAX_HEADER)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": clip(f"Threat intel: {intel.ip}", MAX_HEADER)},
+        },
         _scope(intel),
     ]
     if intel.scope.routable:
@@ -200,12 +231,18 @@ def render_fallback_text(intel: ThreatIntel) -> str:
         parts.append(intel.place or f"location {intel.location.status}")
     if intel.asn is not None:
         asn = intel.asn
-        parts.append(f"AS{asn.number} {asn.organisation or ''}".strip()
-                     if asn.status == "ok" and asn.number is not None else f"ASN {asn.status}")
+        parts.append(
+            f"AS{asn.number} {asn.organisation or ''}".strip()
+            if asn.status == "ok" and asn.number is not None
+            else f"ASN {asn.status}"
+        )
     if intel.tor is not None:
         parts.append(f"Tor exit: {intel.tor.answer}")
     if intel.rdap is not None:
         rdap = intel.rdap
-        parts.append(f"RDAP: {rdap.network_name or '?'} {rdap.cidr or ''}".strip()
-                     if rdap.status == "ok" else f"RDAP {rdap.status}")
+        parts.append(
+            f"RDAP: {rdap.network_name or '?'} {rdap.cidr or ''}".strip()
+            if rdap.status == "ok"
+            else f"RDAP {rdap.status}"
+        )
     return clip(escape(f"Threat intel for {intel.ip}: " + " · ".join(parts)), MAX_FALLBACK)

@@ -1,0 +1,74 @@
+"""Handlers for the buttons that bring context into the thread: details and threat intel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from api.slack_alert import alert_id_of, gone
+from api.slack_common import Click, Refusal, actor_of, field_error, open_modal, signal
+from slackui import ids
+from slackui.modals import intel_modal
+from store import repo
+from workflows.types import DetailsRequest, IntelRequest, ip_values
+
+
+async def show_details(click: Click) -> None:
+    alert_id = alert_id_of(click)
+    request = DetailsRequest(
+        actor=click.actor,
+        key=click.key(alert_id),
+        channel=click.channel,
+        message_ts=click.message_ts,
+    )
+    await signal(
+        click.request, f"alert-{alert_id}", "show_details", request, not_found=gone(alert_id)
+    )
+
+
+async def open_intel(click: Click) -> None:
+    """Ask which value to analyse. The console store has the alert's attributes at hand."""
+    alert_id = alert_id_of(click)
+    detail = await repo.get_alert_detail(click.request.app.state.db, alert_id)
+    if detail is None:
+        raise Refusal(gone(alert_id))
+    values = ip_values(detail.summary_attributes)
+    if not values:
+        raise Refusal("This alert has no IP address to analyse.")
+    ref = ids.AlertRef(alert_id=alert_id, channel=click.channel, message_ts=click.message_ts)
+    await open_modal(click.request, click.trigger_id, intel_modal(ref, values))
+
+
+async def submit_intel(request: Request, payload: dict[str, Any]) -> Response:
+    view = payload["view"]
+    ref = ids.parse_ref(view.get("private_metadata"))
+    chosen = (
+        view.get("state", {})
+        .get("values", {})
+        .get(ids.INTEL_VALUE_BLOCK, {})
+        .get(ids.INTEL_VALUE_ACTION, {})
+        .get("selected_option")
+        or {}
+    ).get("value")
+    if not chosen:
+        return field_error(ids.INTEL_VALUE_BLOCK, "Pick a value to analyse.")
+    if ref is None:
+        return field_error(ids.INTEL_VALUE_BLOCK, "This form lost its alert; open it again.")
+    actor = actor_of(payload)
+    intel = IntelRequest(
+        actor=actor,
+        key=f"view:{view['id']}:{actor.id}",
+        ip=str(chosen)[:64],
+        channel=ref.channel,
+        message_ts=ref.message_ts,
+        reply_channel=ref.channel,
+    )
+    try:
+        await signal(
+            request, f"alert-{ref.alert_id}", "threat_intel", intel, not_found=gone(ref.alert_id)
+        )
+    except Refusal as refusal:
+        return field_error(ids.INTEL_VALUE_BLOCK, str(refusal))
+    return Response(status_code=200)

@@ -1,0 +1,146 @@
+"""ORM tables of the console store. Only store/ touches these; everyone else gets pydantic views.
+
+Enums (severity, status) are stored as their string values rather than database enum types so
+that adding a value never needs an ALTER TYPE migration; pydantic validates them on the way in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so that later migrations (and SQLite batch mode) can refer to them.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones: store naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    # The alert's own id is the key: a second insert fails even after Temporal has forgotten
+    # the workflow (its id-reuse policy only covers the retention period).
+    alert_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[str | None] = mapped_column(String(255))
+    assignee_name: Mapped[str] = mapped_column(String(255), default="")
+    rule_id: Mapped[str] = mapped_column(String(255))
+    rule_name: Mapped[str] = mapped_column(String(500), default="")
+    log_type: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolution_comment: Mapped[str | None] = mapped_column(Text)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]  # AlertIn.model_dump(mode="json")
+
+    # Keyset pagination walks (created_at, alert_id) newest first, optionally per filter.
+    __table_args__ = (
+        Index(None, "created_at", "alert_id"),
+        Index(None, "status", "created_at"),
+        Index(None, "severity", "created_at"),
+        Index(None, "assignee_id", "created_at"),
+    )
+
+
+class HistoryRow(Base):
+    __tablename__ = "alert_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("alerts.alert_id", ondelete="CASCADE")
+    )
+    # Unique per alert: an activity retried after a lost ack writes the same key again.
+    key: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime]
+    actor_source: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(255), default="")
+    actor_name: Mapped[str] = mapped_column(String(255), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "key"),
+        Index(None, "alert_id", "at"),
+    )
+
+
+class DestinationRow(Base):
+    __tablename__ = "destinations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    min_severity: Mapped[str | None] = mapped_column(String(16))
+    rule_ids: Mapped[list[str]]
+    log_types: Mapped[list[str]]
+    created_at: Mapped[datetime]
+
+
+class SlackMessageRow(Base):
+    __tablename__ = "slack_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("alerts.alert_id", ondelete="CASCADE")
+    )
+    # No foreign key: the message stays in Slack after its destination is deleted.
+    destination_id: Mapped[str] = mapped_column(String(32))
+    destination_name: Mapped[str] = mapped_column(String(100), default="")
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(64))
+    permalink: Mapped[str | None] = mapped_column(Text)
+    failed: Mapped[str | None] = mapped_column(String(255))  # Slack error code
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("alert_id", "destination_id"),)
