@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from enrichment import Enricher, EnrichmentConfig
 from settings import Settings
 from slack_standin import StandIn
 from store import repo
@@ -77,15 +78,19 @@ class Stack:
     http: httpx.AsyncClient
     destinations: dict[str, str] = field(default_factory=dict)  # name -> id
     worker: Worker | None = None
+    # Offline defaults: the embedded DB-IP Lite data, no Tor list, no RDAP.
+    enricher: Enricher = field(default_factory=lambda: Enricher(EnrichmentConfig()))
     worker_task: asyncio.Task[None] | None = None
 
     # ---- worker control ------------------------------------------------------------------
 
-    def start_worker(self) -> None:
+    def start_worker(self, enricher: Enricher | None = None) -> None:
         from worker import build_worker
 
         assert self.worker is None, "worker already running"
-        self.worker = build_worker(self.client, self.settings, self.db)
+        self.worker = build_worker(
+            self.client, self.settings, self.db, enricher=enricher or self.enricher
+        )
         self.worker_task = asyncio.get_running_loop().create_task(self.worker.run())
 
     async def stop_worker(self) -> None:
