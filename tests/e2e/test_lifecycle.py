@@ -335,8 +335,11 @@ async def test_deleted_message_is_posted_again_on_update(fresh: Stack) -> None:
 
     copy = await fresh.wait_for(reposted, what="a new copy in C0CRIT")
     assert "Triaged" in _text_of(fresh.standin.get_message(copy.channel, copy.ts))
-    history = await fresh.history(alert["id"])
-    assert any(h["action"] == "message_reposted" for h in history)
+
+    async def recorded() -> bool:
+        return any(h["action"] == "message_reposted" for h in await fresh.history(alert["id"]))
+
+    await fresh.wait_for(recorded, what="the repost in the history")
 
 
 async def test_dead_channel_is_recorded_as_delivery_failure(fresh: Stack) -> None:
@@ -351,11 +354,14 @@ async def test_dead_channel_is_recorded_as_delivery_failure(fresh: Stack) -> Non
         state = await _posted(fresh, alert, copies=2)
         failed = next(c for c in state.copies if c.channel == "C0NOBOT")
         assert failed.failed == "not_in_channel"
-        history = await fresh.history(alert["id"])
-        assert any(
-            h["action"] == "delivery_failed" and "not_in_channel" in (h["comment"] or "")
-            for h in history
-        )
+
+        async def recorded() -> bool:
+            return any(
+                h["action"] == "delivery_failed" and "not_in_channel" in (h["comment"] or "")
+                for h in await fresh.history(alert["id"])
+            )
+
+        await fresh.wait_for(recorded, what="the delivery failure in the history")
     finally:
         await repo.delete_destination(fresh.db, dest.id)
 
