@@ -48,9 +48,10 @@ class AlertContext(AlertEffects):
                 )
             except ActivityError as err:  # details without places beat no details
                 workflow.logger.warning("no locations for details: %s", err)
+        # History first, as for every change: the console never misses what Slack shows.
+        await self._history("details_shown", req.actor, key=f"details/{req.key}")
         rendered = render_details(st, locations, self._inp.console_base_url)
         await self._reply_in(copy, f"details/{req.key}", rendered.text, rendered.blocks)
-        await self._history("details_shown", req.actor, key=f"details/{req.key}")
 
     async def _threat_intel(self, req: IntelRequest) -> None:
         st = self._state
@@ -69,9 +70,9 @@ class AlertContext(AlertEffects):
             workflow.logger.warning("threat intel for %s failed: %s", req.ip, err)
             await self._tell(req, f"Threat intel for {req.ip} is unavailable right now.")
             return
-        await self._reply_in(
-            copy, f"intel/{req.key}", render_fallback_text(intel), render_card(intel)
-        )
         await self._history(
             "threat_intel_viewed", req.actor, key=f"intel/{req.key}", to_value=req.ip
+        )
+        await self._reply_in(
+            copy, f"intel/{req.key}", render_fallback_text(intel), render_card(intel)
         )

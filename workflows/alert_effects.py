@@ -144,19 +144,8 @@ class AlertEffects:
     ) -> None:
         async def reply(copy: SlackCopy) -> None:
             try:
-                await workflow.execute_activity(
-                    "slack.thread_reply",
-                    ThreadReplyRequest(
-                        alert_id=self._state.alert.id,
-                        target=copy,
-                        key=f"reply/{self._state.alert.id}/{copy.destination_id}/{key_suffix}",
-                        text=text,
-                        blocks=blocks,
-                    ),
-                    result_type=str,
-                    **SLACK_OPTS,
-                )
-            except ActivityError as err:
+                await self._reply_in(copy, key_suffix, text, blocks)
+            except ActivityError as err:  # one channel's trouble must not block the others'
                 workflow.logger.warning("thread reply in %s failed: %s", copy.channel, err)
 
         await asyncio.gather(*(reply(c) for c in self._state.copies if c.ts and not c.failed))

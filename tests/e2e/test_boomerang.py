@@ -227,10 +227,13 @@ async def test_unanswered_question_reminds_escalates_and_expires(fresh: Stack) -
         m for m in fresh.standin.messages(dm["channel"]) if "Reminder" in (m.get("text") or "")
     ]
     assert len(reminders) == 1
-    texts = _texts(fresh, state)
-    for text in texts.values():
+    # The history is written before the threads are told: wait for the last reply.
+    await fresh.wait_for(
+        lambda: all("expired" in t for t in _texts(fresh, state).values()),
+        what="expiry in both threads",
+    )
+    for text in _texts(fresh, state).values():
         assert f"<@{ALICE}>: <@{CAROL}> has not answered" in text  # escalation names the asker
-        assert "expired" in text
     await fresh.wait_for(
         lambda: (
             "expired" in json.dumps(fresh.standin.get_message(dm["channel"], dm["ts"])["blocks"])

@@ -67,9 +67,14 @@ async def test_alert_goes_once_to_each_matching_channel(fresh: Stack) -> None:
 
     history = await fresh.history(alert["id"])
     assert history[0]["action"] == "created"
-    detail = (await fresh.http.get(f"/alerts/{alert['id']}", headers=fresh.auth())).json()
-    links = [c.get("permalink") for c in detail.get("slack_copies") or detail.get("copies") or []]
-    assert len([link for link in links if link]) == 2, detail
+
+    async def permalinks() -> list[str]:
+        resp = await fresh.http.get(f"/alerts/{alert['id']}", headers=fresh.auth())
+        links = [c.get("permalink") for c in resp.json()["slack_copies"]]
+        return [link for link in links if link] if len(links) == 2 else []
+
+    links = await fresh.wait_for(permalinks, what="permalinks in the console")
+    assert all("/archives/" in link for link in links)
 
 
 async def test_low_severity_skips_the_critical_channel(fresh: Stack) -> None:

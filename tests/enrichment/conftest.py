@@ -105,15 +105,25 @@ MakeMmdb = Callable[..., Path]
 def make_mmdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeMmdb:
     """Write an MMDB with mmdb-writer and return its path; read back by the real reader."""
 
-    def make(name: str, records: Mapping[str, dict[str, Any]], *, database_type: str,
-             ip_version: int = 6, description: str = "test data",
-             build_epoch: int = BUILD_EPOCH, languages: list[str] | None = None) -> Path:
+    def make(
+        name: str,
+        records: Mapping[str, dict[str, Any]],
+        *,
+        database_type: str,
+        ip_version: int = 6,
+        description: str = "test data",
+        build_epoch: int = BUILD_EPOCH,
+        languages: list[str] | None = None,
+    ) -> Path:
         # mmdb-writer stamps build_epoch with time.time(); pin it so tests can assert it.
         monkeypatch.setattr(mmdb_writer, "time", SimpleNamespace(time=lambda: build_epoch))
         writer = mmdb_writer.MMDBWriter(
-            ip_version=ip_version, database_type=database_type,
-            languages=languages or ["en"], description={"en": description},
-            ipv4_compatible=ip_version == 6)
+            ip_version=ip_version,
+            database_type=database_type,
+            languages=languages or ["en"],
+            description={"en": description},
+            ipv4_compatible=ip_version == 6,
+        )
         for cidr, record in records.items():
             writer.insert_network(netaddr.IPSet([cidr]), record)
         path = tmp_path / name

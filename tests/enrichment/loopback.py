@@ -34,8 +34,10 @@ def loopback_server() -> Iterator[Loopback]:
             state.hits.append(self.path)
             route = state.routes.get(self.path)
             if route is None:
-                prefix = next((p for p in state.routes if p.endswith("*")
-                               and self.path.startswith(p[:-1])), None)
+                prefix = next(
+                    (p for p in state.routes if p.endswith("*") and self.path.startswith(p[:-1])),
+                    None,
+                )
                 route = state.routes.get(prefix) if prefix else None
             reply = route(self.path) if route else (404, {}, b'{"errorCode": 404}')
             if reply is None:
@@ -55,8 +57,9 @@ def loopback_server() -> Iterator[Loopback]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state

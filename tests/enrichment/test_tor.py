@@ -40,11 +40,19 @@ def _set_mtime(path: Path, when: datetime) -> None:
 
 def test_parse_exit_addresses_keeps_fingerprint_per_address() -> None:
     exits = parse_exit_addresses(EXIT_ADDRESSES)
-    assert set(exits) == {"198.51.100.23", "203.0.113.45", "203.0.113.46", "2001:db8:7::1",
-                          "192.0.2.77"}
+    assert set(exits) == {
+        "198.51.100.23",
+        "203.0.113.45",
+        "203.0.113.46",
+        "2001:db8:7::1",
+        "192.0.2.77",
+    }
     # A relay with two exit addresses: both keep its fingerprint.
-    assert exits["203.0.113.45"].fingerprint == exits["203.0.113.46"].fingerprint == (
-        "00A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3")
+    assert (
+        exits["203.0.113.45"].fingerprint
+        == exits["203.0.113.46"].fingerprint
+        == ("00A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3")
+    )
     assert exits["203.0.113.46"].last_tested == datetime(2026, 11, 30, 3, 21, 55, tzinfo=UTC)
 
 
@@ -53,22 +61,31 @@ def test_formats_are_detected() -> None:
     assert detect_format(BULK) == "bulk"
     bulk = TorExitList.parse(BULK, fetched_at=NEWEST_TEST, source="bulk")
     assert bulk.format == "bulk"
-    assert set(bulk.exits) == {"192.0.2.77", "198.51.100.23", "203.0.113.45", "203.0.113.46",
-                               "203.0.113.99"}
+    assert set(bulk.exits) == {
+        "192.0.2.77",
+        "198.51.100.23",
+        "203.0.113.45",
+        "203.0.113.46",
+        "203.0.113.99",
+    }
     assert bulk.as_of == NEWEST_TEST
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "\n# nothing here\n",
-    "<html><body>502 Bad Gateway</body></html>\n",
-    EXIT_ADDRESSES + "ExitNode 1111111111111111111111111111111111111111\nPublished 2026-11-30 0",
-    EXIT_ADDRESSES + "ExitNode 2222222222222222222222222222222222222222\n",
-    "ExitAddress 198.51.100.1 2026-11-30 04:00:00\n",
-    "ExitNode 0011BD2485AD45D984EC4159C88FC066E5E3300E\nExitAddress 198.51.100.1 yesterday\n",
-    "ExitNode not-a-fingerprint\nExitAddress 198.51.100.1 2026-11-30 04:00:00\n",
-    "198.51.100.1\n198.51.100.\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n# nothing here\n",
+        "<html><body>502 Bad Gateway</body></html>\n",
+        EXIT_ADDRESSES
+        + "ExitNode 1111111111111111111111111111111111111111\nPublished 2026-11-30 0",
+        EXIT_ADDRESSES + "ExitNode 2222222222222222222222222222222222222222\n",
+        "ExitAddress 198.51.100.1 2026-11-30 04:00:00\n",
+        "ExitNode 0011BD2485AD45D984EC4159C88FC066E5E3300E\nExitAddress 198.51.100.1 yesterday\n",
+        "ExitNode not-a-fingerprint\nExitAddress 198.51.100.1 2026-11-30 04:00:00\n",
+        "198.51.100.1\n198.51.100.\n",
+    ],
+)
 def test_bad_lists_are_rejected(text: str) -> None:
     with pytest.raises(TorListError):
         TorExitList.parse(text, fetched_at=NEWEST_TEST, source="test")
@@ -97,8 +114,9 @@ def test_fingerprint_and_test_time_reported() -> None:
 @pytest.mark.parametrize("ip", ["203.0.113.45", "198.51.100.200"])
 def test_stale_list_never_says_no(ip: str) -> None:
     tor_list = TorExitList.parse(BULK, fetched_at=NEWEST_TEST, source="test")
-    result = tor_list.status(ip, now=NEWEST_TEST + timedelta(hours=3, seconds=1),
-                             max_age=THREE_HOURS)
+    result = tor_list.status(
+        ip, now=NEWEST_TEST + timedelta(hours=3, seconds=1), max_age=THREE_HOURS
+    )
     assert (result.status, result.answer, result.stale) == ("unavailable", "unknown", True)
     assert "3.0 h old" in (result.reason or "")
     assert result.list_as_of == NEWEST_TEST
@@ -114,7 +132,8 @@ def test_ipv6_no_carries_the_prefix_caveat() -> None:
 def test_absent_list_is_unknown(tmp_path: Path) -> None:
     for source in (None, str(tmp_path / "missing.txt")):
         result = TorListStore(source, max_age=THREE_HOURS, clock=Clock(NEWEST_TEST)).status(
-            "198.51.100.23")
+            "198.51.100.23"
+        )
         assert (result.status, result.answer) == ("unavailable", "unknown")
         assert result.reason
 
@@ -163,8 +182,13 @@ def test_load_from_url_and_refresh_writes_cache(tmp_path: Path) -> None:
     fetched = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
     with loopback_server() as server:
         server.route("/exit-addresses", _serve(EXIT_ADDRESSES))
-        result = refresh_tor_list(f"{server.base_url}/exit-addresses", cache, timeout=2,
-                                  min_entries=3, now=lambda: fetched)
+        result = refresh_tor_list(
+            f"{server.base_url}/exit-addresses",
+            cache,
+            timeout=2,
+            min_entries=3,
+            now=lambda: fetched,
+        )
     assert (result.count, result.previous_count, result.format) == (5, None, "exit-addresses")
     assert cache.read_text() == EXIT_ADDRESSES
     meta = json.loads((tmp_path / "exit-addresses.meta.json").read_text())
@@ -173,12 +197,16 @@ def test_load_from_url_and_refresh_writes_cache(tmp_path: Path) -> None:
     assert reloaded.fetched_at == fetched and len(reloaded.exits) == 5
 
 
-@pytest.mark.parametrize(("body", "match"), [
-    ("198.51.100.1\n", "minimum"),                          # far too few exits
-    ("<html>maintenance</html>\n", "not an IP"),             # an error page
-])
-def test_refresh_rejects_bad_download_and_keeps_last_good(tmp_path: Path, body: str,
-                                                          match: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("198.51.100.1\n", "minimum"),  # far too few exits
+        ("<html>maintenance</html>\n", "not an IP"),  # an error page
+    ],
+)
+def test_refresh_rejects_bad_download_and_keeps_last_good(
+    tmp_path: Path, body: str, match: str
+) -> None:
     cache = tmp_path / "bulk"
     write_tor_cache(cache, BULK, TorExitList.parse(BULK, fetched_at=NEWEST_TEST, source="x"))
     with loopback_server() as server:
@@ -194,8 +222,9 @@ def test_refresh_rejects_a_list_that_shrank_too_much(tmp_path: Path) -> None:
     with loopback_server() as server:
         server.route("/bulk", _serve("198.51.100.23\n203.0.113.45\n"))
         with pytest.raises(TorListError, match="truncated"):
-            refresh_tor_list(f"{server.base_url}/bulk", cache, timeout=2, min_entries=1,
-                             max_shrink=0.5)
+            refresh_tor_list(
+                f"{server.base_url}/bulk", cache, timeout=2, min_entries=1, max_shrink=0.5
+            )
     assert cache.read_text() == BULK
 
 
@@ -213,8 +242,7 @@ def test_url_source_failure_is_not_retried_on_every_lookup() -> None:
     clock = Clock(NEWEST_TEST)
     with loopback_server() as server:
         server.route("/bulk", (500, {}, b"oops"))
-        store = TorListStore(f"{server.base_url}/bulk", max_age=THREE_HOURS, timeout=2,
-                             clock=clock)
+        store = TorListStore(f"{server.base_url}/bulk", max_age=THREE_HOURS, timeout=2, clock=clock)
         for _ in range(3):
             assert store.status("198.51.100.23").status == "unavailable"
         assert len(server.hits) == 1
