@@ -48,6 +48,10 @@ SUBMISSIONS: dict[str, Callable[[Request, dict[str, Any]], Awaitable[Response]]]
 async def interactions(request: Request) -> Response:
     raw = await request.body()
     settings = request.app.state.settings
+    try:
+        raw.decode("utf-8")  # slack-sdk's verifier decodes the body and would raise
+    except UnicodeDecodeError:
+        return JSONResponse({"error": "the body is not UTF-8"}, status_code=400)
     if not SignatureVerifier(settings.slack_signing_secret).is_valid_request(raw, request.headers):
         return JSONResponse({"error": "invalid request"}, status_code=401)
     try:
@@ -67,7 +71,7 @@ async def interactions(request: Request) -> Response:
             return await handler(request, payload)
         if kind == "view_closed":
             return Response(status_code=200)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
         log.warning("malformed %s payload: %s", kind, exc)
         return JSONResponse({"error": f"malformed {kind} payload"}, status_code=400)
     return JSONResponse({"error": f"unsupported interaction type {kind!r}"}, status_code=400)
