@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     parley_api_token: str = ""
     parley_destinations: str | None = Field(default=None, description="YAML/JSON seed file")
 
+    # Larger alerts are refused at intake (413): Temporal caps a payload at a few MB, and an
+    # alert it refused after we claimed its id would be stuck.
+    max_alert_bytes: int = 256 * 1024
+
     # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
     alert_retention_seconds: float = 30 * 24 * 3600
     # How long the API waits for Temporal to accept an update before answering Slack anyway.

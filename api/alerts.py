@@ -56,6 +56,13 @@ async def create_alert(
     client: Client = Depends(get_temporal),
     settings: Settings = Depends(get_settings),
 ) -> IntakeResult:
+    size = len(alert.model_dump_json())
+    if size > settings.max_alert_bytes:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"alert is {size} bytes, more than the {settings.max_alert_bytes} allowed; "
+            "send fewer or smaller events (the first event is kept in full)",
+        )
     wf_id = workflow_id(alert.id)
     duplicate = IntakeResult(alert_id=alert.id, workflow_id=wf_id, duplicate=True)
     # The store's unique key remembers alerts after Temporal's retention has forgotten them.

@@ -411,6 +411,12 @@ async def test_intake_validates_and_requires_a_token(fresh: Stack) -> None:
     assert (await fresh.post_alert(missing)).status_code == 422
     no_token = await fresh.http.post("/alerts", json=new_alert())
     assert no_token.status_code == 401
+    huge = new_alert(events=[{"blob": "x" * 10_000}] * 40)
+    too_big = await fresh.post_alert(huge)
+    assert too_big.status_code == 413 and "bytes" in too_big.json()["detail"]
+    # Nothing was claimed: the same id, made smaller, is a new alert.
+    huge["events"] = []
+    assert (await fresh.post_alert(huge)).status_code == 201
 
 
 async def test_search_attributes_find_the_alert(fresh: Stack) -> None:
