@@ -1,0 +1,61 @@
+"""The project's own promises: config names, compose file and README agree with the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from settings import Settings
+from workflows import search_attributes as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED_ENV = [
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_BASE_URL",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_TASK_QUEUE",
+    "DATABASE_URL",
+    "CONSOLE_BASE_URL",
+    "PARLEY_API_TOKEN",
+]
+
+
+def test_settings_read_the_documented_variable_names(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for i, name in enumerate(REQUIRED_ENV):
+        monkeypatch.setenv(name, f"value-{i}")
+    settings = Settings()
+    for i, name in enumerate(REQUIRED_ENV):
+        assert getattr(settings, name.lower()) == f"value-{i}", name
+
+
+def test_readme_documents_every_variable() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in REQUIRED_ENV:
+        assert f"`{name}`" in readme, name
+
+
+def test_compose_registers_our_search_attributes_and_known_settings() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    args = " ".join(services["temporal"]["command"])
+    registered = set(re.findall(r"--search-attribute=(\w+)=Keyword", args))
+    assert registered == {key.name for key in sa.ALL}
+    fields = {name.upper() for name in Settings.model_fields}
+    for role in ("worker", "api"):
+        for name in services[role]["environment"]:
+            assert name in fields, f"{role} sets {name}, which Settings does not read"
+
+
+def test_no_package_registry_host_is_written_in_the_repo() -> None:
+    hosts = ("pypi" + ".org", "files.python" + "hosted.org", "registry.npm" + "js.org")
+    for path in ROOT.rglob("*"):
+        if any(part in {".venv", ".git", ".data", "__pycache__"} for part in path.parts):
+            continue
+        if path.is_file() and path.suffix in {".py", ".md", ".toml", ".yml", ".yaml", ".txt"}:
+            text = path.read_text(errors="ignore")
+            for host in hosts:
+                assert host not in text, f"{path} names {host}"
