@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from activities.slack import make_slack_client
 from api import alerts, slack
+from api.console_form import render_change_form
 from settings import Settings, get_settings
 from store.db import Database
 from temporal_client import connect
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.state.console_change_form = lambda detail, nonce: render_change_form(
+        detail, nonce, token_required=bool(settings.parley_api_token)
+    )
     app.include_router(alerts.router)
     app.include_router(slack.router)
     _include_console(app)

@@ -447,3 +447,23 @@ async def test_search_attributes_find_the_alert(fresh: Stack) -> None:
     desc = await fresh.client.get_workflow_handle(f"alert-{alert['id']}").describe()
     summary = await desc.static_summary()
     assert summary and alert["title"] in summary
+
+
+async def test_console_page_shows_history_and_a_change_form(fresh: Stack) -> None:
+    alert = new_alert(title="<script>alert(1)</script> login")
+    state = await _posted(fresh, alert)
+    copy = state.copies[0]
+    await fresh.standin.driver.click(
+        ALICE, copy.channel, copy.ts, ids.UPDATE_STATUS, selected_option="Triaged"
+    )
+    await fresh.wait_for(
+        lambda: len(fresh.standin.replies(copy.channel, copy.ts)) == 1, what="the change"
+    )
+    page = await fresh.http.get(f"/alerts/{alert['id']}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+    assert "status_changed" in html or "Triaged" in html
+    assert 'id="pc-form"' in html and 'id="pc-token"' in html  # auth is on in this stack
+    nonce = page.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in html
