@@ -12,8 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 ROOT = Path(__file__).resolve().parent
 # Overridable so a test can run a second stack beside a developer's.
@@ -44,6 +49,34 @@ def wait_for_port(port: int, what: str, timeout: float = 60.0) -> None:
                 return
         time.sleep(0.2)
     raise SystemExit(f"{what} did not start listening on :{port} within {timeout:.0f}s")
+
+
+class ApiServer:
+    """uvicorn serving the real app on an ephemeral loopback port, in its own thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("API server did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 def main() -> None:

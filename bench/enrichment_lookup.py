@@ -37,48 +37,65 @@ def _timed(label: str, count: int, fn: Callable[[], object]) -> None:
     started = time.perf_counter()
     fn()
     elapsed = time.perf_counter() - started
-    print(f"{label:<46} {count:>7} in {elapsed * 1000:8.1f} ms  "
-          f"({elapsed / count * 1e6:7.1f} µs each)")
+    print(
+        f"{label:<46} {count:>7} in {elapsed * 1000:8.1f} ms  "
+        f"({elapsed / count * 1e6:7.1f} µs each)"
+    )
 
 
 def _make_mmdb(path: Path) -> None:
-    writer = mmdb_writer.MMDBWriter(ip_version=6, database_type="GeoLite2-City",
-                                    ipv4_compatible=True)
+    writer = mmdb_writer.MMDBWriter(
+        ip_version=6, database_type="GeoLite2-City", ipv4_compatible=True
+    )
     for n, net in enumerate(DOC_NETS):
         for host in ipaddress.ip_network(net).subnets(new_prefix=28):
-            writer.insert_network(netaddr.IPSet([str(host)]), {
-                "country": {"iso_code": "US", "names": {"en": "United States"}},
-                "subdivisions": [{"names": {"en": f"Region {n}"}}],
-                "city": {"names": {"en": f"City {host.network_address}"}},
-                "location": {"latitude": 1.5, "longitude": 2.5}})
+            writer.insert_network(
+                netaddr.IPSet([str(host)]),
+                {
+                    "country": {"iso_code": "US", "names": {"en": "United States"}},
+                    "subdivisions": [{"names": {"en": f"Region {n}"}}],
+                    "city": {"names": {"en": f"City {host.network_address}"}},
+                    "location": {"latitude": 1.5, "longitude": 2.5},
+                },
+            )
     writer.to_db_file(str(path))
 
 
 def main() -> None:
     rng = random.Random(7)
-    ips = [str(ipaddress.ip_network(rng.choice(DOC_NETS))[rng.randrange(256)])
-           for _ in range(5000)]
+    ips = [str(ipaddress.ip_network(rng.choice(DOC_NETS))[rng.randrange(256)]) for _ in range(5000)]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "city.mmdb"
         _make_mmdb(path)
         source = MmdbSource(path)
-        _timed("MmdbSource.lookup (generated MMDB)", len(ips),
-               lambda: [source.lookup(ip) for ip in ips])
+        _timed(
+            "MmdbSource.lookup (generated MMDB)",
+            len(ips),
+            lambda: [source.lookup(ip) for ip in ips],
+        )
 
-        config = EnrichmentConfig(city_mmdb_path=str(path), embedded_data=False,
-                                  tor_enabled=False, asn_enabled=False)
+        config = EnrichmentConfig(
+            city_mmdb_path=str(path), embedded_data=False, tor_enabled=False, asn_enabled=False
+        )
         enricher = Enricher(config, classifier=_doc_routable)
         distinct = list(dict.fromkeys(ips))
-        _timed("Enricher.analyse, cold (distinct IPs)", len(distinct),
-               lambda: [enricher.analyse(ip) for ip in distinct])
-        _timed("Enricher.analyse, cached", len(ips),
-               lambda: [enricher.analyse(ip) for ip in ips])
+        _timed(
+            "Enricher.analyse, cold (distinct IPs)",
+            len(distinct),
+            lambda: [enricher.analyse(ip) for ip in distinct],
+        )
+        _timed("Enricher.analyse, cached", len(ips), lambda: [enricher.analyse(ip) for ip in ips])
 
         storm = Enricher(config, classifier=_doc_routable)
-        threads = [threading.Thread(target=lambda: [storm.analyse("198.51.100.7")
-                                                    for _ in range(500)]) for _ in range(8)]
-        _timed("storm: 8 threads x 500 of one IP", 4000,
-               lambda: ([t.start() for t in threads], [t.join() for t in threads]))
+        threads = [
+            threading.Thread(target=lambda: [storm.analyse("198.51.100.7") for _ in range(500)])
+            for _ in range(8)
+        ]
+        _timed(
+            "storm: 8 threads x 500 of one IP",
+            4000,
+            lambda: ([t.start() for t in threads], [t.join() for t in threads]),
+        )
         print(f"{'  loads for the storm IP':<46} {storm._cache.loads:>7}")
 
     embedded = load_embedded()
@@ -87,8 +104,11 @@ def main() -> None:
         return
     city = embedded.city
     public = [str(ipaddress.IPv4Address(rng.randrange(1 << 24, 223 << 24))) for _ in range(500)]
-    _timed("embedded DB-IP City Lite lookup (lazy reader)", len(public),
-           lambda: [city.lookup(ip) for ip in public])
+    _timed(
+        "embedded DB-IP City Lite lookup (lazy reader)",
+        len(public),
+        lambda: [city.lookup(ip) for ip in public],
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ Slack stand-in, the API over HTTP (uvicorn in a thread) and a worker. Tests get 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from devstack import ApiServer
 from enrichment import Enricher, EnrichmentConfig
 from settings import Settings
 from slack_standin import StandIn
@@ -40,32 +39,6 @@ def standin() -> Iterator[StandIn]:
         yield s
     finally:
         s.stop()
-
-
-class ApiServer:
-    """uvicorn serving the real app on an ephemeral loopback port, in its own thread."""
-
-    def __init__(self, settings: Settings) -> None:
-        from api.app import create_app
-
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("API server did not start")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @dataclass
