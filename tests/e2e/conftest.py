@@ -7,8 +7,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from settings import Settings
 from slack_standin import StandIn
 from store import repo
 from store.db import Database, migrate
+from tests.store.store_support import fresh_pg_database
 from workflows.types import AlertState, DestinationIn
 
 API_TOKEN = "test-api-token"
@@ -135,18 +136,33 @@ def new_alert(**overrides: Any) -> dict[str, Any]:
     return alert
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def stack(
-    temporal_env: WorkflowEnvironment, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    temporal_env: WorkflowEnvironment,
+    standin: StandIn,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
-    db_path: Path = tmp_path_factory.mktemp("db") / "parley.db"
+    """The whole stack once per database: every end-to-end test runs on SQLite and PostgreSQL."""
+    async with AsyncExitStack() as cleanup:
+        if request.param == "postgresql":
+            url = await cleanup.enter_async_context(fresh_pg_database())
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'parley.db'}"
+        async for stack in _stack(temporal_env, standin, url):
+            yield stack
+
+
+async def _stack(
+    temporal_env: WorkflowEnvironment, standin: StandIn, database_url: str
+) -> AsyncIterator[Stack]:
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_base_url=standin.base_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=f"parley-e2e-{uuid.uuid4().hex[:8]}",
-        database_url=f"sqlite+aiosqlite:///{db_path}",
+        database_url=database_url,
         console_base_url="http://console.example.test",
         parley_api_token=API_TOKEN,
         alert_retention_seconds=3600,

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,11 @@ def delays(stack: Stack, remind: float, escalate: float, expire: float) -> Itera
             s.boomerang_escalate_after_seconds,
             s.boomerang_expire_after_seconds,
         ) = saved
+
+
+def unique(question: str) -> str:
+    """Questions are looked up in DMs the stand-in keeps for the whole session."""
+    return f"{question} [{uuid.uuid4().hex[:6]}]"
 
 
 async def _alert(stack: Stack, **overrides: Any) -> AlertState:
@@ -113,7 +119,7 @@ async def _actions(stack: Stack, alert_id: str) -> list[str]:
 async def test_ask_share_reply_shows_everywhere(fresh: Stack) -> None:
     first_event = {"eventName": "ConsoleLogin", "sourceIPAddress": "203.0.113.7", "zz": "x" * 4000}
     state = await _alert(fresh, first_event=first_event)
-    question = "Was this login from Lagos you?"
+    question = unique("Was this login from Lagos you?")
     res = await _ask(fresh, state, BOB, question, share=True)
     assert res.status == 200 and not res.body
 
@@ -161,7 +167,7 @@ async def test_ask_share_reply_shows_everywhere(fresh: Stack) -> None:
 
 async def test_no_this_wasnt_me_marks_the_alert(fresh: Stack) -> None:
     state = await _alert(fresh)
-    question = "Did you create access key AKIA…?"
+    question = unique("Did you create access key AKIA…?")
     await _ask(fresh, state, BOB, question)
     dm = await _dm(fresh, BOB, question)
     clicked = await fresh.standin.driver.click(BOB, dm["channel"], dm["ts"], ids.BOOMERANG_NO)
@@ -206,7 +212,7 @@ async def _late_answer_is_refused(stack: Stack, captured: dict[str, Any], alert_
 async def test_unanswered_question_reminds_escalates_and_expires(fresh: Stack) -> None:
     with delays(fresh, remind=1.0, escalate=2.0, expire=3.0):
         state = await _alert(fresh)
-    question = "Is the new admin role yours?"
+    question = unique("Is the new admin role yours?")
     await _ask(fresh, state, CAROL, question)
     dm = await _dm(fresh, CAROL, question)
     # CAROL opens the reply form but never sends it; her client keeps the buttons.
@@ -224,7 +230,9 @@ async def test_unanswered_question_reminds_escalates_and_expires(fresh: Stack) -
         "boomerang_expired",
     ]
     reminders = [
-        m for m in fresh.standin.messages(dm["channel"]) if "Reminder" in (m.get("text") or "")
+        m
+        for m in fresh.standin.messages(dm["channel"])
+        if "Reminder" in (m.get("text") or "") and float(m["ts"]) > float(dm["ts"])
     ]
     assert len(reminders) == 1
     # The history is written before the threads are told: wait for the last reply.
@@ -246,7 +254,7 @@ async def test_unanswered_question_reminds_escalates_and_expires(fresh: Stack) -
 
 async def test_only_the_person_asked_can_answer(fresh: Stack) -> None:
     state = await _alert(fresh)
-    question = "Was the S3 bucket made public by you?"
+    question = unique("Was the S3 bucket made public by you?")
     await _ask(fresh, state, BOB, question)
     dm = await _dm(fresh, BOB, question)
     before = len(fresh.standin.response_url_posts())
@@ -277,7 +285,7 @@ async def test_only_the_person_asked_can_answer(fresh: Stack) -> None:
 
 async def test_resolving_the_alert_cancels_open_questions(fresh: Stack) -> None:
     state = await _alert(fresh)
-    question = "Did you rotate the deploy key?"
+    question = unique("Did you rotate the deploy key?")
     await _ask(fresh, state, BOB, question)
     dm = await _dm(fresh, BOB, question)
     resp = await fresh.http.post(
@@ -355,7 +363,7 @@ async def test_answer_survives_a_killed_worker(fresh: Stack) -> None:
     proc = _worker_process(fresh)
     try:
         state = await _alert(fresh)
-        question = "Was the 3am sudo yours?"
+        question = unique("Was the 3am sudo yours?")
         await _ask(fresh, state, BOB, question)
         dm = await _dm(fresh, BOB, question)
         proc.send_signal(signal.SIGKILL)
