@@ -59,3 +59,23 @@ def test_no_package_registry_host_is_written_in_the_repo() -> None:
             text = path.read_text(errors="ignore")
             for host in hosts:
                 assert host not in text, f"{path} names {host}"
+
+
+def test_slack_manifest_grants_what_the_code_calls() -> None:
+    manifest = yaml.safe_load((ROOT / "examples" / "slack-app-manifest.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    code = "\n".join(p.read_text() for p in (ROOT / "activities").glob("*.py"))
+    code += "\n".join(p.read_text() for p in (ROOT / "api").glob("*.py"))
+    needs = {
+        "chat_postMessage": {"chat:write"},
+        "chat_update": {"chat:write"},
+        "chat_postEphemeral": {"chat:write"},
+        "conversations_open": {"im:write"},
+        "conversations_history": {"channels:history", "groups:history", "im:history"},
+        "conversations_replies": {"channels:history", "groups:history", "im:history"},
+        "users_info": {"users:read"},
+    }
+    for method, wanted in needs.items():
+        if f'"{method}"' in code or f".{method}(" in code:
+            assert wanted <= scopes, f"{method} needs {wanted - scopes}"
+    assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/interactions")
