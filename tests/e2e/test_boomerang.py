@@ -386,3 +386,22 @@ async def test_answer_survives_a_killed_worker(fresh: Stack) -> None:
         proc.kill()
         proc.wait(timeout=10)
         fresh.start_worker()
+
+
+async def test_several_questions_open_at_once(fresh: Stack) -> None:
+    state = await _alert(fresh)
+    to_bob, to_carol = unique("Bob, was it you?"), unique("Carol, was it you?")
+    await _ask(fresh, state, BOB, to_bob)
+    await _ask(fresh, state, CAROL, to_carol)
+    dm_bob = await _dm(fresh, BOB, to_bob)
+    await _dm(fresh, CAROL, to_carol)
+    st = await fresh.state(state.alert.id)
+    assert [(b.recipient_id, b.status) for b in st.boomerangs] == [(BOB, "open"), (CAROL, "open")]
+    assert st.boomerangs[0].id != st.boomerangs[1].id
+    await fresh.standin.driver.click(BOB, dm_bob["channel"], dm_bob["ts"], ids.BOOMERANG_YES)
+
+    async def one_answered() -> bool:
+        st = await fresh.state(state.alert.id)
+        return [b.status for b in st.boomerangs] == ["answered", "open"]
+
+    await fresh.wait_for(one_answered, what="Bob answered, Carol still asked")
