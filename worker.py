@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,6 +70,10 @@ async def main() -> None:
         )
     worker = build_worker(client, settings, db, enricher=enricher)
     log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+    # SIGTERM (make run's Ctrl-C, a deploy) lets running activities finish before exiting.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: loop.create_task(worker.shutdown()))
     try:
         await worker.run()
     finally:
