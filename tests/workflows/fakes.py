@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.slack_errors import PERMANENT
+from enrichment import Enricher, EnrichmentConfig, ThreatIntel
 from workflows.types import (
     DmRef,
     DmRequest,
@@ -106,7 +107,20 @@ class Recorder:
             rec.reminders.append(req)
             return DmRef(channel=req.channel or f"D{req.user_id}", ts="1700000003.000001")
 
+        @activity.defn(name="enrich.locate")
+        async def locate(ips: list[str]) -> dict[str, str]:
+            return {ip: f"place of {ip}" for ip in ips}
+
+        @activity.defn(name="enrich.analyse")
+        async def analyse(ip: str) -> ThreatIntel:
+            # Offline and with every dataset off: only the range classification, no data files.
+            config = EnrichmentConfig(
+                geo_enabled=False, asn_enabled=False, tor_enabled=False, embedded_data=False
+            )
+            return Enricher(config).analyse(ip)
+
         return [
+            locate, analyse,
             boomerang_dm, boomerang_reminder,
             post_alert, update_alert, thread_reply, notify_user, permalink, user_name,
             record, project, save_copy,

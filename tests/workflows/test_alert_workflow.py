@@ -16,13 +16,18 @@ from temporalio.worker import Worker
 
 from tests.workflows.fakes import Recorder
 from workflows.alert import AlertWorkflow
+from workflows.boomerang import BoomerangWorkflow
 from workflows.types import (
     Actor,
     AlertIn,
     AlertState,
     AlertWorkflowInput,
     AssigneeChange,
+    BoomerangAnswer,
+    BoomerangAsk,
     Destination,
+    DetailsRequest,
+    IntelRequest,
     Severity,
     Status,
     StatusChange,
@@ -210,3 +215,71 @@ async def test_continue_as_new_carries_the_whole_state(client: Client) -> None:
         )
         await _save(latest, "after_continue_as_new")
         await latest.terminate("done")
+
+
+async def test_boomerang_details_and_intel_histories(client: Client) -> None:
+    """Runs the message paths added after the first release, and saves them for replay."""
+    rec = Recorder()
+    queue = str(uuid.uuid4())
+    inp = _input(summary_attributes={"src": ["198.51.100.7", "10.1.2.3"]})
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[AlertWorkflow, BoomerangWorkflow],
+        activities=rec.activities(),
+    ):
+        handle = await client.start_workflow(
+            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
+        )
+        await handle.signal(
+            AlertWorkflow.ask_boomerang,
+            BoomerangAsk(recipient_id="U0BOB", question="yours?", actor=ALICE, key="ask"),
+        )
+        await handle.signal(
+            AlertWorkflow.show_details,
+            DetailsRequest(actor=ALICE, key="d1", channel="C0ALERTS"),
+        )
+        await handle.signal(
+            AlertWorkflow.threat_intel,
+            IntelRequest(actor=ALICE, key="i1", ip="10.1.2.3", channel="C0CRIT"),
+        )
+        await handle.signal(
+            AlertWorkflow.threat_intel,
+            IntelRequest(actor=ALICE, key="i2", ip="192.0.2.99", channel="C0CRIT"),  # not ours
+        )
+        child = client.get_workflow_handle(f"alert-{inp.alert.id}-boomerang-1")
+
+        async def asked() -> bool:
+            return any(h.action == "boomerang_asked" for h in rec.history)
+
+        await _until(asked)
+        await child.signal(
+            BoomerangWorkflow.answer,
+            BoomerangAnswer(kind="no", user_id="U0CAROL", key="wrong-person"),
+        )
+        await child.signal(
+            BoomerangWorkflow.answer, BoomerangAnswer(kind="no", user_id="U0BOB", key="a1")
+        )
+        assert await child.result() == "answered"
+
+        async def done() -> bool:
+            return any(h.action == "boomerang_answered" for h in rec.history)
+
+        await _until(done)
+        st = await _state(handle)
+        assert st.denied_by == ["U0BOB"]
+        actions = [h.action for h in rec.history]
+        assert actions.count("details_shown") == 1 and actions.count("threat_intel_viewed") == 1
+        details = next(r for r in rec.replies if r.key.endswith("details/d1"))
+        assert details.target.channel == "C0ALERTS"
+        assert "place of 198.51.100.7" in str(details.blocks)
+        intel = next(r for r in rec.replies if "/intel/" in r.key)
+        assert intel.target.channel == "C0CRIT"
+        assert "not publicly routable" in str(intel.blocks).lower()
+        # The wrong person and the IP that is not the alert's were told, not obeyed.
+        texts = [n.text for n in rec.notices]
+        assert any("Only <@U0BOB>" in t for t in texts)
+        assert any("192.0.2.99" in t for t in texts)
+        await _save(handle, "boomerang_details_intel")
+        await _save(child, "boomerang_child_answered")
+        await handle.terminate("done")

@@ -15,6 +15,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.alert import AlertWorkflow
+from workflows.boomerang import BoomerangWorkflow
+from workflows.tor_refresh import TorRefreshWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -26,5 +28,8 @@ def test_histories_are_committed() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"alert-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[AlertWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
+        data_converter=pydantic_data_converter,
+    )
     await replayer.replay_workflow(history)
