@@ -79,3 +79,15 @@ def test_slack_manifest_grants_what_the_code_calls() -> None:
         if f'"{method}"' in code or f".{method}(" in code:
             assert wanted <= scopes, f"{method} needs {wanted - scopes}"
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/interactions")
+
+
+def test_tests_cannot_leave_loopback() -> None:
+    import socket
+
+    import pytest
+
+    from tests.conftest import _violations
+
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("192.0.2.1", 80), timeout=0.1)
+    assert _violations.pop().endswith("'192.0.2.1'")  # seen, then forgiven for this probe
