@@ -41,6 +41,49 @@ def _wait(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
     raise AssertionError(f"timed out waiting for {what}: {last!r}")
 
 
+def _boomerang_click_through(standin: str, ts: str) -> None:
+    """The README's Boomerang walk-through: ask Bob from the alert, Bob answers in his DM."""
+    click = {"user": "U0ALICE", "channel": "C0ALERTS", "ts": ts, "action_id": "alert.boomerang"}
+    assert httpx.post(f"{standin}/_stub/click", json=click, timeout=10).json()["status"] == 200
+    views = httpx.get(f"{standin}/_stub/views", params={"user": "U0ALICE"}).json()["views"]
+    view = next(v for v in views if v["callback_id"] == "modal.boomerang")
+    submitted = httpx.post(
+        f"{standin}/_stub/submit",
+        json={
+            "user": "U0ALICE",
+            "view_id": view["id"],
+            "values": {
+                "boomerang_recipient": {"user": "U0BOB"},
+                "boomerang_question": {"text": "Was this login you?"},
+                "boomerang_share": {"share": ["share_event"]},
+            },
+        },
+        timeout=10,
+    ).json()
+    assert submitted["status"] == 200 and not submitted["body"], submitted
+    dm = httpx.post(
+        f"{standin}/api/conversations.open",
+        data={"users": "U0BOB"},
+        headers={"Authorization": "Bearer xoxb-standin-token"},
+    ).json()["channel"]["id"]
+
+    def question() -> str | None:
+        msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": dm}).json()["messages"]
+        asked = [m for m in msgs if "Was this login you?" in json.dumps(m.get("blocks"))]
+        return asked[-1]["ts"] if asked else None
+
+    dm_ts = _wait(question, 60, "the Boomerang DM")
+    answer = {"user": "U0BOB", "channel": dm, "ts": dm_ts, "action_id": "boomerang.yes"}
+    assert httpx.post(f"{standin}/_stub/click", json=answer, timeout=10).json()["status"] == 200
+
+    def answered() -> bool:
+        msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
+        msg = next(m for m in msgs["messages"] if m["ts"] == ts)
+        return any("<@U0BOB> answered" in r["text"] for r in msg.get("replies", []))
+
+    _wait(answered, 60, "the answer in the alert's thread")
+
+
 @pytest.mark.slow
 def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
     ports = {name: _free_port() for name in ("api", "standin", "temporal", "ui")}
@@ -102,6 +145,7 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
             return any("changed status Open → Triaged" in r["text"] for r in msg.get("replies", []))
 
         _wait(replied, 60, "the thread reply")
+        _boomerang_click_through(standin, ts)
         page = httpx.get(f"{api}/alerts/{alert['id']}", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "Triaged" in page.text
     finally:
