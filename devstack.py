@@ -83,7 +83,7 @@ def main() -> None:
     from store.db import migrate
     from workflows.search_attributes import dev_server_args
 
-    DATA.mkdir(exist_ok=True)
+    DATA.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{DATA / 'parley.db'}")
     env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{API_PORT}")
