@@ -105,7 +105,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Stop the children on Ctrl-C, SIGTERM or a closed terminal. SIGINT is set explicitly because
+    # a shell starts background jobs with it ignored, and Python would keep ignoring it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(0))
     try:
         standin = not env.get("SLACK_BOT_TOKEN")
         if standin:
