@@ -1,8 +1,9 @@
 """Console: alert list/detail as JSON (REST API) and as HTML pages (browsers, Slack links).
 
-The JSON endpoints need the bearer token. The HTML pages do not: a browser following Slack's
-"View in console" link cannot send one. The console MUST therefore sit behind the company's SSO
-proxy, which authenticates people before any request reaches Parley.
+The JSON endpoints need the bearer token. A browser following Slack's "View in console" link
+cannot send one, so when PARLEY_API_TOKEN is set the HTML pages ask for it once and keep it in a
+SameSite=Strict cookie. That is a shared secret, not per-person sign-in: in production the console
+belongs behind the company's SSO proxy, which authenticates people before Parley sees a request.
 
 HTML is built with f-strings; every alert-derived value goes through `_e` (html.escape), and
 links only ever get http(s) URLs, because alert titles, attributes and runbooks come from
@@ -22,7 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import get_db, require_token
+from api.deps import TOKEN_COOKIE, get_db, require_token, token_ok
 from store import repo
 from store.db import Database
 from store.views import AlertDetail, AlertPage, AlertSummary, SlackCopyView
@@ -121,7 +122,8 @@ async def get_alert(
 ) -> Any:
     response.headers["Vary"] = "Accept"
     if _prefers_html(request.headers.get("accept", "")):
-        # No token check: see the module docstring (SSO proxy in front).
+        if not token_ok(request, allow_cookie=True):
+            return _login_page(request)
         return await _alert_page(request, db, alert_id)
     require_token(request)
     detail = await repo.get_alert_detail(db, alert_id)
@@ -140,6 +142,8 @@ async def console(
     limit: int = Query(50, ge=1, le=repo.MAX_PAGE),
     db: Database = Depends(get_db),
 ) -> HTMLResponse:
+    if not token_ok(request, allow_cookie=True):
+        return _login_page(request)
     try:
         page = await _page(db, status, severity, assignee, limit, cursor)
     except HTTPException as exc:
@@ -231,6 +235,21 @@ def _html(title: str, body: str, request: Request, status_code: int = 200) -> HT
         f'<nav><a href="{_root(request)}/console">All alerts</a></nav>{body}</body></html>'
     )
     return _security_headers(HTMLResponse(page, status_code=status_code), nonce)
+
+
+def _login_page(request: Request) -> HTMLResponse:
+    """PARLEY_API_TOKEN is set: ask for it once; a SameSite=Strict cookie keeps it."""
+    nonce = _nonce(request)
+    body = (
+        "<h1>Parley console</h1><p>Enter the API token (PARLEY_API_TOKEN).</p>"
+        '<form id="login"><input type="password" id="token" autocomplete="current-password" '
+        'required> <button>Open</button></form>'
+        f'<script nonce="{nonce}">document.getElementById("login").addEventListener("submit",'
+        "(e)=>{e.preventDefault();const v=encodeURIComponent(document.getElementById('token')"
+        f".value);document.cookie='{TOKEN_COOKIE}='+v+'; path=/; SameSite=Strict'"
+        "+(location.protocol==='https:'?'; Secure':'');location.reload();});</script>"
+    )
+    return _html("Sign in", body, request, status_code=401)
 
 
 def _security_headers(response: HTMLResponse, nonce: str) -> HTMLResponse:

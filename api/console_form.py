@@ -44,7 +44,9 @@ def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) ->
   const alertId = {alert_id};
   const $ = (id) => document.getElementById(id);
   const tokenBox = $("pc-token");
-  if (tokenBox) tokenBox.value = sessionStorage.getItem("parley-token") || "";
+  const fromCookie = (document.cookie.match(/(?:^|; )parley_token=([^;]*)/) || [])[1];
+  if (tokenBox) tokenBox.value = sessionStorage.getItem("parley-token")
+    || (fromCookie ? decodeURIComponent(fromCookie) : "");
   async function send(path, body) {{
     const headers = {{"Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID()}};
     if (tokenBox) {{

@@ -40,6 +40,21 @@ async def get_temporal(request: Request) -> Any:
     return client
 
 
+TOKEN_COOKIE = "parley_token"
+
+
+def token_ok(request: Request, allow_cookie: bool = False) -> bool:
+    """The bearer token (or, for the HTML console, the cookie its login sets) is right."""
+    expected = request.app.state.settings.parley_api_token
+    if not expected:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected):
+        return True
+    cookie = request.cookies.get(TOKEN_COOKIE, "") if allow_cookie else ""
+    return bool(cookie) and hmac.compare_digest(cookie, expected)
+
+
 def require_token(request: Request) -> None:
     """Bearer-token check for the REST API (PARLEY_API_TOKEN). Empty token = auth off (dev)."""
     expected = request.app.state.settings.parley_api_token

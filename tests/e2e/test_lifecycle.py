@@ -459,7 +459,13 @@ async def test_console_page_shows_history_and_a_change_form(fresh: Stack) -> Non
     await fresh.wait_for(
         lambda: len(fresh.standin.replies(copy.channel, copy.ts)) == 1, what="the change"
     )
-    page = await fresh.http.get(f"/alerts/{alert['id']}", headers={"Accept": "text/html"})
+    page = await fresh.http.get(
+        f"/alerts/{alert['id']}",
+        headers={
+            "Accept": "text/html",
+            "Cookie": f"parley_token={fresh.settings.parley_api_token}",
+        },
+    )
     assert page.status_code == 200
     html = page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html

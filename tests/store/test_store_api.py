@@ -19,7 +19,9 @@ from tests.store.store_support import T0
 from workflows.types import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
 
 AUTH = {"Authorization": "Bearer t"}
-BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# A browser that signed in to the console: the login page set this cookie.
+BROWSER = {"Accept": ACCEPT_HTML, "Cookie": "parley_token=t"}
 XSS = "<script>alert(1)</script>"
 MakeAlert = Callable[..., AlertIn]
 
@@ -181,7 +183,7 @@ async def test_detail_json(client: httpx.AsyncClient, db: Database, make_alert: 
 
 async def test_detail_html_escapes(client: httpx.AsyncClient, db: Database, make_alert: MakeAlert):
     alert = await _full_alert(db, make_alert)
-    r = await client.get(f"/alerts/{alert.id}", headers=BROWSER)  # no token: SSO proxy's job
+    r = await client.get(f"/alerts/{alert.id}", headers=BROWSER)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
     assert "<script>" not in page and "<img" not in page and "<i>mallory" not in page
@@ -215,7 +217,21 @@ async def test_change_form_hook(
     assert f'data-alert="{alert.id}"' in r.text
 
 
+async def test_html_pages_ask_for_the_token_first(
+    client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
+) -> None:
+    alert = await _full_alert(db, make_alert)
+    for cookie in ({}, {"Cookie": "parley_token=wrong"}):
+        for path in (f"/alerts/{alert.id}", "/console"):
+            r = await client.get(path, headers={"Accept": ACCEPT_HTML, **cookie})
+            assert r.status_code == 401, path
+            assert 'id="login"' in r.text and "alert(1)" not in r.text  # nothing leaks
+            nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"])
+            assert nonce and f'<script nonce="{nonce.group(1)}">' in r.text
+
+
 async def test_console_list_page(client: httpx.AsyncClient, db: Database, make_alert: MakeAlert):
+    client.cookies.set("parley_token", "t")
     alerts = [make_alert(title=f"{XSS} #{i}", severity=Severity.CRITICAL) for i in range(3)]
     alerts.append(make_alert(title="quiet", severity=Severity.INFO))
     for a in alerts:
