@@ -23,19 +23,19 @@ def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) ->
     alert_id = json.dumps(detail.alert_id)
     return f"""
 <h2>Change</h2>
-<form id="pc-form" onsubmit="return false">
+<form id="pc-form">
   <label>Your name <input id="pc-user" required maxlength="100"></label>
   {token}
   <fieldset><legend>Status</legend>
     <select id="pc-status">{options}</select>
     <textarea id="pc-comment" maxlength="3000"
       placeholder="Resolution comment (required for Resolved)"></textarea>
-    <button id="pc-status-go">Set status</button>
+    <button type="button" id="pc-status-go">Set status</button>
   </fieldset>
   <fieldset><legend>Assignee</legend>
     <input id="pc-assignee" placeholder="Slack user id, e.g. U0ALICE; empty to unassign"
       value="{escape(detail.assignee_id or "")}" pattern="[UW][A-Z0-9]{{2,}}">
-    <button id="pc-assignee-go">Set assignee</button>
+    <button type="button" id="pc-assignee-go">Set assignee</button>
   </fieldset>
   <p id="pc-result" role="status"></p>
 </form>
@@ -43,7 +43,11 @@ def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) ->
 (() => {{
   const alertId = {alert_id};
   const $ = (id) => document.getElementById(id);
+  // No inline handlers: the page's CSP allows only this nonce'd script.
+  $("pc-form").addEventListener("submit", (e) => e.preventDefault());
   const tokenBox = $("pc-token");
+  $("pc-user").value = localStorage.getItem("parley-user") || "";
+  $("pc-user").addEventListener("change", () => localStorage.setItem("parley-user", $("pc-user").value));
   const fromCookie = (document.cookie.match(/(?:^|; )parley_token=([^;]*)/) || [])[1];
   if (tokenBox) tokenBox.value = sessionStorage.getItem("parley-token")
     || (fromCookie ? decodeURIComponent(fromCookie) : "");
