@@ -47,7 +47,8 @@ def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) ->
   $("pc-form").addEventListener("submit", (e) => e.preventDefault());
   const tokenBox = $("pc-token");
   $("pc-user").value = localStorage.getItem("parley-user") || "";
-  $("pc-user").addEventListener("change", () => localStorage.setItem("parley-user", $("pc-user").value));
+  $("pc-user").addEventListener("change",
+    () => localStorage.setItem("parley-user", $("pc-user").value));
   const fromCookie = (document.cookie.match(/(?:^|; )parley_token=([^;]*)/) || [])[1];
   if (tokenBox) tokenBox.value = sessionStorage.getItem("parley-token")
     || (fromCookie ? decodeURIComponent(fromCookie) : "");
