@@ -473,3 +473,27 @@ async def test_console_page_shows_history_and_a_change_form(fresh: Stack) -> Non
     assert 'id="pc-form"' in html and 'id="pc-token"' in html  # auth is on in this stack
     nonce = page.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in html
+
+
+async def test_a_storm_into_one_channel_is_throttled_not_lost(fresh: Stack) -> None:
+    """Slack's real pace (~1 message a second per channel): 429s, Retry-After, no loss, no twin."""
+    alerts = [new_alert(severity="Low") for _ in range(6)]  # Low: only #security-alerts
+    before = len(fresh.standin.calls("chat.postMessage"))
+    saved = fresh.standin.rate_limit_scale
+    fresh.standin.rate_limit_scale = 1.0
+    try:
+        for alert in alerts:
+            assert (await fresh.post_alert(alert)).status_code == 201
+        for alert in alerts:
+            await fresh.wait_for(
+                lambda a=alert: len(_our_messages(fresh, "C0ALERTS", a["id"])) == 1,
+                timeout=60,
+                what=f"{alert['id']} posted",
+            )
+    finally:
+        fresh.standin.rate_limit_scale = saved
+    limited = [c for c in fresh.standin.calls("chat.postMessage")[before:] if c["status"] == 429]
+    assert limited, "the burst should have met Slack's rate limit"
+    await asyncio.sleep(1.0)
+    for alert in alerts:
+        assert len(_our_messages(fresh, "C0ALERTS", alert["id"])) == 1
