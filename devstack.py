@@ -88,7 +88,6 @@ def main() -> None:
     env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{DATA / 'parley.db'}")
     env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{API_PORT}")
     env.setdefault("TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
-    env.setdefault("PARLEY_DESTINATIONS", str(ROOT / "examples" / "destinations.yaml"))
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(name: str, args: list[str]) -> None:
@@ -113,6 +112,8 @@ def main() -> None:
     try:
         standin = not env.get("SLACK_BOT_TOKEN")
         if standin:
+            # The example destinations name the stand-in's channels; a real workspace has others.
+            env.setdefault("PARLEY_DESTINATIONS", str(ROOT / "examples" / "destinations.yaml"))
             env["SLACK_BOT_TOKEN"] = "xoxb-standin-token"
             env["SLACK_API_BASE_URL"] = f"http://127.0.0.1:{STANDIN_PORT}/api/"
             start(
