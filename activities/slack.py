@@ -85,13 +85,17 @@ class SlackActivities:
         blocks: list[dict[str, Any]] | None,
         thread_ts: str | None = None,
         alert_id: str = "",
+        destination_id: str | None = None,
     ) -> str:
         if activity.info().attempt > 1:
             found = await self._find_keyed(channel, key, thread_ts)
             if found:
                 activity.logger.info("found message %s from an earlier attempt", found)
                 return found
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key, "alert": alert_id}}
+        payload = {"key": key, "alert": alert_id}
+        if destination_id:
+            payload["destination"] = destination_id
+        metadata = {"event_type": METADATA_EVENT, "event_payload": payload}
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "metadata": metadata}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
@@ -116,6 +120,7 @@ class SlackActivities:
             text=rendered.text,
             blocks=rendered.blocks,
             alert_id=req.state.alert.id,
+            destination_id=dest.id,
         )
         return SlackCopy(
             destination_id=dest.id, destination_name=dest.name, channel=dest.channel, ts=ts
@@ -144,6 +149,7 @@ class SlackActivities:
             text=rendered.text,
             blocks=rendered.blocks,
             alert_id=req.state.alert.id,
+            destination_id=copy.destination_id,
         )
         return UpdateCopyResult(target=copy.model_copy(update={"ts": ts}), reposted=True)
 

@@ -96,7 +96,7 @@ async def create_alert(
                     SearchAttributePair(sa.ALERT_RULE_ID, alert.rule_id),
                 ]
             ),
-            static_summary=f"[{alert.severity.value}] {alert.title}"[:200],
+            static_summary=alert.title[:200],  # the UI's summary is the alert's title
             rpc_timeout=timedelta(seconds=5),
         )
     except WorkflowAlreadyStartedError:

@@ -56,6 +56,9 @@ async def test_alert_goes_once_to_each_matching_channel(fresh: Stack) -> None:
             ids.SHOW_DETAILS, ids.THREAT_INTEL, ids.BOOMERANG,
         ]  # fmt: skip
         assert alert["title"] in _text_of(msgs[0])
+        meta = msgs[0]["metadata"]["event_payload"]
+        dest = next(c.destination_id for c in state.copies if c.channel == channel)
+        assert (meta["alert"], meta["destination"]) == (alert["id"], dest)
     # C0PRIV only takes Kubernetes alerts.
     assert _our_messages(fresh, "C0PRIV", alert["id"]) == []
 
