@@ -46,6 +46,14 @@ def line(name: str, values: list[float]) -> str:
     )
 
 
+def rss_mb() -> float:
+    """Resident memory of this process (worker + API + stand-in), from /proc."""
+    for row in Path("/proc/self/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return float("nan")
+
+
 def alert(i: int) -> dict:
     return {
         "id": f"bench-{uuid.uuid4().hex[:10]}-{i}",
@@ -89,6 +97,7 @@ async def run(alerts: int) -> None:
     try:
         async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
             states: list[AlertState] = []
+            rss_before = rss_mb()
             for i in range(alerts):
                 body = alert(i)
                 t0 = time.perf_counter()
@@ -104,6 +113,7 @@ async def run(alerts: int) -> None:
                 posted.append(time.perf_counter() - t0)
                 states.append(st)
 
+            rss_after = rss_mb()
             for st in states:
                 copy = st.copies[0]
                 t0 = time.perf_counter()
@@ -146,6 +156,10 @@ async def run(alerts: int) -> None:
         print(
             f"{'backlog applied after restart':<34} {drained * 1000:7.1f} ms for "
             f"{len(acks_no_worker)} clicks"
+        )
+        print(
+            f"{'RSS (worker+API+stand-in)':<34} {rss_before:7.1f} MB before, {rss_after:7.1f} MB "
+            f"after {alerts} open alerts ({(rss_after - rss_before) * 1024 / alerts:6.1f} KB each)"
         )
         slow = [a for a in acks + acks_no_worker if a >= 3.0]
         print(f"{'acks over Slack 3 s deadline':<34} {len(slow)}")
