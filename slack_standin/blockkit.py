@@ -12,7 +12,7 @@ import secrets
 import string
 from typing import Any
 
-from .elements import ElementChecker
+from .elements import ACTIONABLE, ElementChecker
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -221,33 +221,6 @@ def _normalize_node(node: Any) -> None:
             _normalize_node(item)
 
 
-_ACTIONABLE = {
-    "button",
-    "static_select",
-    "multi_static_select",
-    "users_select",
-    "multi_users_select",
-    "conversations_select",
-    "multi_conversations_select",
-    "channels_select",
-    "multi_channels_select",
-    "external_select",
-    "multi_external_select",
-    "overflow",
-    "datepicker",
-    "timepicker",
-    "datetimepicker",
-    "checkboxes",
-    "radio_buttons",
-    "plain_text_input",
-    "email_text_input",
-    "number_input",
-    "url_text_input",
-    "rich_text_input",
-    "file_input",
-}
-
-
 def interactive_elements(block: dict[str, Any]) -> list[dict[str, Any]]:
     """The interactive elements a block holds (actions elements, accessory, input element)."""
     found: list[dict[str, Any]] = []
@@ -257,7 +230,7 @@ def interactive_elements(block: dict[str, Any]) -> list[dict[str, Any]]:
     candidates.append(block.get("accessory"))
     candidates.append(block.get("element"))
     for el in candidates:
-        if isinstance(el, dict) and el.get("type") in _ACTIONABLE:
+        if isinstance(el, dict) and el.get("type") in ACTIONABLE:
             found.append(el)
     return found
 

@@ -27,6 +27,10 @@ _TEXT_INPUTS = {
     "rich_text_input",
     "file_input",
 }
+# Every element a user can act on: what block_actions and view state can carry.
+ACTIONABLE = (
+    {"button", "overflow", "checkboxes", "radio_buttons"} | _SELECT_TYPES | _PICKERS | _TEXT_INPUTS
+)
 # Which element types each container accepts (Block Kit reference, "Compatible blocks").
 CONTAINER_TYPES: dict[str, set[str]] = {
     "actions": {"button", "overflow", "checkboxes", "radio_buttons"} | _SELECT_TYPES | _PICKERS,

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from workflows.types import Actor, Severity, Status
+from workflows.types import HistoryItem, Severity, Status
+
+__all__ = ["AlertDetail", "AlertPage", "AlertSummary", "HistoryItem", "SlackCopyView"]
 
 
 class AlertSummary(BaseModel):
@@ -31,16 +33,6 @@ class AlertPage(BaseModel):
     next_cursor: str | None = Field(
         default=None, description="pass as `cursor` for the next (older) page; null at the end"
     )
-
-
-class HistoryItem(BaseModel):
-    key: str
-    at: datetime
-    actor: Actor
-    action: str
-    from_value: str | None = None
-    to_value: str | None = None
-    comment: str | None = None
 
 
 class SlackCopyView(BaseModel):

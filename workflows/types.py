@@ -336,10 +336,9 @@ AlertWorkflowInput.model_rebuild()
 AlertState.model_rebuild()
 
 
-class HistoryEntry(BaseModel):
-    """One row of the console's activity history."""
+class HistoryItem(BaseModel):
+    """One row of an alert's activity history, as the console shows it."""
 
-    alert_id: str
     key: str = Field(description="unique per alert: makes retried writes idempotent")
     at: datetime
     actor: Actor
@@ -347,6 +346,12 @@ class HistoryEntry(BaseModel):
     from_value: str | None = None
     to_value: str | None = None
     comment: str | None = None
+
+
+class HistoryEntry(HistoryItem):
+    """A history row on its way into the store (the workflow writes these)."""
+
+    alert_id: str
 
 
 # ---- activity inputs -----------------------------------------------------------------------
