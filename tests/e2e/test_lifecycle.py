@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+import httpx
+
 from slackui import ids
 from tests.e2e.conftest import Stack, new_alert
 from workflows.types import Status
@@ -500,3 +502,29 @@ async def test_a_storm_into_one_channel_is_throttled_not_lost(fresh: Stack) -> N
     await asyncio.sleep(1.0)
     for alert in alerts:
         assert len(_our_messages(fresh, "C0ALERTS", alert["id"])) == 1
+
+
+async def test_alert_claimed_while_temporal_was_down_starts_on_retry(fresh: Stack) -> None:
+    from devstack import ApiServer
+
+    # The same app and database, but its Temporal address answers nothing.
+    cut_off = ApiServer(fresh.settings.model_copy(update={"temporal_address": "127.0.0.1:9"}))
+    url = await asyncio.to_thread(cut_off.start)
+    alert = new_alert()
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            down = await http.post("/alerts", json=alert, headers=fresh.auth())
+        assert down.status_code == 503, down.text
+    finally:
+        await asyncio.to_thread(cut_off.stop)
+    # A claim whose workflow never started (Temporal refused the start after the insert):
+    from store import repo
+    from workflows.types import AlertIn
+
+    await repo.claim_alert(fresh.db, AlertIn.model_validate(alert), f"alert-{alert['id']}")
+    # The pipeline retries against a healthy API: the claim is there, the workflow is not.
+    again = await fresh.post_alert(alert)
+    assert again.status_code == 201 and again.json()["duplicate"] is False, again.text
+    await fresh.wait_posted(alert["id"], 2)
+    third = await fresh.post_alert(alert)
+    assert third.json()["duplicate"] is True
