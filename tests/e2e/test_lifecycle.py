@@ -528,3 +528,27 @@ async def test_alert_claimed_while_temporal_was_down_starts_on_retry(fresh: Stac
     await fresh.wait_posted(alert["id"], 2)
     third = await fresh.post_alert(alert)
     assert third.json()["duplicate"] is True
+
+
+async def test_server_errors_after_slack_accepted_still_post_once(fresh: Stack) -> None:
+    # Slack stored the message but answered 500; later an update meets a 503.
+    fresh.standin.inject_fault("chat.postMessage", status=500, after_effect=True, times=1)
+    alert = new_alert()
+    state = await _posted(fresh, alert)
+    fresh.standin.inject_fault("chat.update", status=503, times=1)
+    copy = state.copies[0]
+    await fresh.standin.driver.click(
+        ALICE, copy.channel, copy.ts, ids.UPDATE_STATUS, selected_option="Triaged"
+    )
+
+    async def shown() -> bool:
+        st = await fresh.state(alert["id"])
+        return all(
+            "Triaged" in _text_of(fresh.standin.get_message(c.channel, c.ts))
+            and len(fresh.standin.replies(c.channel, c.ts)) == 1
+            for c in st.copies
+        )
+
+    await fresh.wait_for(shown, timeout=30, what="the change despite a 503")
+    for channel in ("C0ALERTS", "C0CRIT"):
+        assert len(_our_messages(fresh, channel, alert["id"])) == 1, channel
