@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from slack_sdk.errors import SlackApiError
 
+from activities.slack_errors import error_code
 from api.slack_alert import alert_id_of, gone
 from api.slack_common import Click, Refusal, actor_of, field_error, open_modal, signal
 from slackui import ids
@@ -29,7 +30,7 @@ async def _recipient_problem(request: Request, user_id: str) -> str | None:
     try:
         resp = await asyncio.wait_for(request.app.state.slack.users_info(user=user_id), 2.0)
     except SlackApiError as exc:
-        if exc.response.get("error") == "user_not_found":
+        if error_code(exc) == "user_not_found":
             return "Slack does not know this person."
         return "Parley could not check this person just now; try again."
     except (TimeoutError, OSError):

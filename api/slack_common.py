@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.slack_errors import error_code
 from api.deps import temporal_client
 from workflows.types import Actor
 
@@ -84,7 +85,7 @@ async def open_modal(request: Request, trigger_id: str, view: dict[str, Any]) ->
     try:
         await request.app.state.slack.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
-        log.warning("views.open failed: %s", exc.response.get("error"))
+        log.warning("views.open failed: %s", error_code(exc))
         raise Refusal(
             "Slack did not let Parley open the form in time; please click again."
         ) from exc
