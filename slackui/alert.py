@@ -11,6 +11,8 @@ from slackui.text import (
     FIELD_TEXT_MAX,
     SECTION_TEXT_MAX,
     escaped,
+    mrkdwn,
+    plain,
     truncate,
 )
 from workflows.types import AlertState, Severity, Status, ip_values
@@ -60,14 +62,6 @@ def fallback_text(state: AlertState) -> str:
     return escaped(text, FALLBACK_TEXT_MAX)
 
 
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
-
-
 def _attributes_text(state: AlertState) -> str | None:
     attrs = state.alert.summary_attributes
     if not attrs:
@@ -88,7 +82,7 @@ def _assignee(state: AlertState) -> str:
 
 def _status_options() -> list[dict[str, Any]]:
     return [
-        {"text": _plain(f"{s.value}", 75), "value": s.value}
+        {"text": plain(f"{s.value}", 75), "value": s.value}
         for s in (Status.OPEN, Status.TRIAGED, Status.RESOLVED, Status.INVALID)
     ]
 
@@ -101,20 +95,18 @@ def render_alert(state: AlertState, console_base_url: str, features: Features) -
         {
             "type": "section",
             "block_id": "title",
-            "text": _mrkdwn(f"{SEVERITY_EMOJI[alert.severity]} *{escaped(alert.title, 2900)}*"),
+            "text": mrkdwn(f"{SEVERITY_EMOJI[alert.severity]} *{escaped(alert.title, 2900)}*"),
         },
         {
             "type": "section",
             "block_id": "facts",
             "fields": [
-                _mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
-                _mrkdwn(f"*Status*\n{status_line}"),
-                _mrkdwn(f"*Assignee*\n{_assignee(state)}"),
-                _mrkdwn(
-                    "*Rule*\n" + escaped(alert.rule_name or alert.rule_id, FIELD_TEXT_MAX - 10)
-                ),
-                _mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', FIELD_TEXT_MAX - 12)}"),
-                _mrkdwn(
+                mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
+                mrkdwn(f"*Status*\n{status_line}"),
+                mrkdwn(f"*Assignee*\n{_assignee(state)}"),
+                mrkdwn("*Rule*\n" + escaped(alert.rule_name or alert.rule_id, FIELD_TEXT_MAX - 10)),
+                mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', FIELD_TEXT_MAX - 12)}"),
+                mrkdwn(
                     f"*Events*\n{alert.event_count} since "
                     f"<!date^{int(alert.created_at.timestamp())}^{{date_short_pretty}} "
                     f"{{time}}|{alert.created_at.isoformat()}>"
@@ -128,7 +120,7 @@ def render_alert(state: AlertState, console_base_url: str, features: Features) -
             {
                 "type": "section",
                 "block_id": "denied",
-                "text": _mrkdwn(
+                "text": mrkdwn(
                     f'🚨 *Security signal:* {who} answered a Boomerang: *"No, this wasn\'t me"*'
                 ),
             }
@@ -138,20 +130,20 @@ def render_alert(state: AlertState, console_base_url: str, features: Features) -
             {
                 "type": "section",
                 "block_id": "resolution",
-                "text": _mrkdwn(
+                "text": mrkdwn(
                     "*Resolution*\n" + escaped(state.resolution_comment, SECTION_TEXT_MAX - 20)
                 ),
             }
         )
     attrs = _attributes_text(state)
     if attrs:
-        blocks.append({"type": "section", "block_id": "summary", "text": _mrkdwn(attrs)})
+        blocks.append({"type": "section", "block_id": "summary", "text": mrkdwn(attrs)})
     if alert.runbook:
         blocks.append(
             {
                 "type": "section",
                 "block_id": "runbook",
-                "text": _mrkdwn("*Runbook*\n" + escaped(alert.runbook, SECTION_TEXT_MAX - 20)),
+                "text": mrkdwn("*Runbook*\n" + escaped(alert.runbook, SECTION_TEXT_MAX - 20)),
             }
         )
     blocks.append(
@@ -159,7 +151,7 @@ def render_alert(state: AlertState, console_base_url: str, features: Features) -
             "type": "context",
             "block_id": "meta",
             "elements": [
-                _mrkdwn(f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`")
+                mrkdwn(f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`")
             ],
         }
     )
@@ -173,14 +165,14 @@ def _actions(state: AlertState, console_base_url: str, features: Features) -> di
     assignee: dict[str, Any] = {
         "type": "users_select",
         "action_id": ids.SET_ASSIGNEE,
-        "placeholder": _plain("Set Assignee", 150),
+        "placeholder": plain("Set Assignee", 150),
     }
     if state.assignee_id:
         assignee["initial_user"] = state.assignee_id
     status_select: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.UPDATE_STATUS,
-        "placeholder": _plain("Update Status", 150),
+        "placeholder": plain("Update Status", 150),
         "options": _status_options(),
     }
     current = next(o for o in _status_options() if o["value"] == state.status.value)
@@ -189,7 +181,7 @@ def _actions(state: AlertState, console_base_url: str, features: Features) -> di
         {
             "type": "button",
             "action_id": ids.VIEW_IN_CONSOLE,
-            "text": _plain("View in console", 75),
+            "text": plain("View in console", 75),
             "url": console_url(console_base_url, alert.id),
             "value": ref,
         },
@@ -201,7 +193,7 @@ def _actions(state: AlertState, console_base_url: str, features: Features) -> di
             {
                 "type": "button",
                 "action_id": ids.SHOW_DETAILS,
-                "text": _plain("Show Alert Details", 75),
+                "text": plain("Show Alert Details", 75),
                 "value": ref,
             }
         )
@@ -210,7 +202,7 @@ def _actions(state: AlertState, console_base_url: str, features: Features) -> di
             {
                 "type": "button",
                 "action_id": ids.THREAT_INTEL,
-                "text": _plain("See Threat Intel", 75),
+                "text": plain("See Threat Intel", 75),
                 "value": ref,
             }
         )
@@ -219,7 +211,7 @@ def _actions(state: AlertState, console_base_url: str, features: Features) -> di
             {
                 "type": "button",
                 "action_id": ids.BOOMERANG,
-                "text": _plain("Boomerang 🪃", 75),
+                "text": plain("Boomerang 🪃", 75),
                 "value": ref,
             }
         )
@@ -240,16 +232,7 @@ def render_change_reply(
         text += "\n>" + escaped(comment, SECTION_TEXT_MAX - len(line) - 10).replace("\n", "\n>")
     return Rendered(
         text=truncate(text, FALLBACK_TEXT_MAX),
-        blocks=[{"type": "section", "text": _mrkdwn(truncate(text, SECTION_TEXT_MAX))}],
-    )
-
-
-def render_notice(text: str) -> Rendered:
-    """A system note in the thread (delivery failures, reposts)."""
-    body = truncate(text, SECTION_TEXT_MAX)
-    return Rendered(
-        text=truncate(text, FALLBACK_TEXT_MAX),
-        blocks=[{"type": "context", "elements": [_mrkdwn(body)]}],
+        blocks=[{"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_MAX))}],
     )
 
 

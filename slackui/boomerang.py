@@ -6,7 +6,14 @@ from typing import Any
 
 from slackui import ids
 from slackui.alert import SEVERITY_EMOJI, Rendered
-from slackui.text import FALLBACK_TEXT_MAX, SECTION_TEXT_MAX, escaped, pretty_json, truncate
+from slackui.text import (
+    FALLBACK_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    escaped,
+    plain,
+    pretty_json,
+    truncate,
+)
 from workflows.types import AnswerKind, BoomerangInput, BoomerangStatus
 
 # rich_text_preformatted is shown literally (no mrkdwn, no mentions); keep it well under the
@@ -18,18 +25,14 @@ ANSWER_LABEL: dict[str, str] = {
 }
 
 
-def _plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
-
-
 def ask_modal(ref: ids.AlertRef, alert_title: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.BOOMERANG_MODAL,
         "private_metadata": ref.dump(),
-        "title": _plain("Boomerang 🪃", 24),
-        "submit": _plain("Send", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Boomerang 🪃", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
             {
                 "type": "section",
@@ -41,36 +44,36 @@ def ask_modal(ref: ids.AlertRef, alert_title: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": ids.BOOMERANG_RECIPIENT_BLOCK,
-                "label": _plain("Who should answer?", 2000),
+                "label": plain("Who should answer?", 2000),
                 "element": {
                     "type": "users_select",
                     "action_id": ids.BOOMERANG_RECIPIENT_ACTION,
-                    "placeholder": _plain("Pick a person", 150),
+                    "placeholder": plain("Pick a person", 150),
                 },
             },
             {
                 "type": "input",
                 "block_id": ids.BOOMERANG_QUESTION_BLOCK,
-                "label": _plain("Question", 2000),
+                "label": plain("Question", 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.BOOMERANG_QUESTION_ACTION,
                     "multiline": True,
                     "max_length": 3000,
-                    "placeholder": _plain("Was this login from Lagos you?", 150),
+                    "placeholder": plain("Was this login from Lagos you?", 150),
                 },
             },
             {
                 "type": "input",
                 "block_id": ids.BOOMERANG_SHARE_BLOCK,
                 "optional": True,
-                "label": _plain("Event details", 2000),
+                "label": plain("Event details", 2000),
                 "element": {
                     "type": "checkboxes",
                     "action_id": ids.BOOMERANG_SHARE_ACTION,
                     "options": [
                         {
-                            "text": _plain("Share Event Details with Recipient"),
+                            "text": plain("Share Event Details with Recipient"),
                             "value": ids.BOOMERANG_SHARE_VALUE,
                         }
                     ],
@@ -85,9 +88,9 @@ def reply_modal(ref: ids.BoomerangRef, question: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": ids.BOOMERANG_REPLY_MODAL,
         "private_metadata": ref.dump(),
-        "title": _plain("Reply", 24),
-        "submit": _plain("Send", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Reply", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
             {
                 "type": "section",
@@ -96,7 +99,7 @@ def reply_modal(ref: ids.BoomerangRef, question: str) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": ids.BOOMERANG_REPLY_BLOCK,
-                "label": _plain("Your answer", 2000),
+                "label": plain("Your answer", 2000),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.BOOMERANG_REPLY_ACTION,
@@ -175,21 +178,21 @@ def dm(
                     {
                         "type": "button",
                         "action_id": ids.BOOMERANG_YES,
-                        "text": _plain("Yes, this was me"),
+                        "text": plain("Yes, this was me"),
                         "style": "primary",
                         "value": ref,
                     },
                     {
                         "type": "button",
                         "action_id": ids.BOOMERANG_NO,
-                        "text": _plain("No, this wasn't me"),
+                        "text": plain("No, this wasn't me"),
                         "style": "danger",
                         "value": ref,
                     },
                     {
                         "type": "button",
                         "action_id": ids.BOOMERANG_REPLY,
-                        "text": _plain("Reply…"),
+                        "text": plain("Reply…"),
                         "value": ref,
                     },
                 ],

@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from slackui.alert import Rendered, console_url, severity_label
-from slackui.text import FIELD_TEXT_MAX, escaped, pretty_json, truncate
+from slackui.text import FIELD_TEXT_MAX, escaped, mrkdwn, pretty_json, truncate
 from workflows.types import AlertState
 
 EVENT_JSON_MAX = 2500
 FIELDS_PER_SECTION = 10
 MAX_ATTRIBUTE_SECTIONS = 4  # 40 attributes; the console has the rest
 VALUES_PER_ATTRIBUTE = 10
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
 
 
 def _value_line(value: str, locations: dict[str, str]) -> str:
@@ -28,7 +24,7 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
     """`locations` maps an IP value to its one-line place ("🇺🇸 California, USA")."""
     alert = state.alert
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": _mrkdwn(f"*Alert details* · {escaped(alert.title, 2800)}")}
+        {"type": "section", "text": mrkdwn(f"*Alert details* · {escaped(alert.title, 2800)}")}
     ]
     fields: list[dict[str, str]] = []
     for name, values in alert.summary_attributes.items():
@@ -36,9 +32,9 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
         if len(values) > VALUES_PER_ATTRIBUTE:
             shown.append(f"_+{len(values) - VALUES_PER_ATTRIBUTE} more_")
         body = "\n".join(shown) or "_none_"
-        fields.append(_mrkdwn(truncate(f"*{escaped(name, 200)}*\n{body}", FIELD_TEXT_MAX)))
+        fields.append(mrkdwn(truncate(f"*{escaped(name, 200)}*\n{body}", FIELD_TEXT_MAX)))
     if fields:
-        blocks.append({"type": "section", "text": _mrkdwn("*Summary fields*")})
+        blocks.append({"type": "section", "text": mrkdwn("*Summary fields*")})
         limit = FIELDS_PER_SECTION * MAX_ATTRIBUTE_SECTIONS
         for i in range(0, min(len(fields), limit), FIELDS_PER_SECTION):
             blocks.append({"type": "section", "fields": fields[i : i + FIELDS_PER_SECTION]})
@@ -46,33 +42,33 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
             blocks.append(
                 {
                     "type": "context",
-                    "elements": [_mrkdwn(f"{len(fields) - limit} more fields in the console")],
+                    "elements": [mrkdwn(f"{len(fields) - limit} more fields in the console")],
                 }
             )
     created = int(alert.created_at.timestamp())
     blocks += [
-        {"type": "section", "text": _mrkdwn("*Event details*")},
+        {"type": "section", "text": mrkdwn("*Event details*")},
         {
             "type": "section",
             "fields": [
-                _mrkdwn(
+                mrkdwn(
                     f"*Rule*\n{escaped(alert.rule_name or alert.rule_id, 900)}\n"
                     f"`{escaped(alert.rule_id, 900)}`"
                 ),
-                _mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', 1000)}"),
-                _mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
-                _mrkdwn(
+                mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', 1000)}"),
+                mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
+                mrkdwn(
                     f"*Created*\n<!date^{created}^{{date_short_pretty}} {{time}}|"
                     f"{alert.created_at.isoformat()}>"
                 ),
-                _mrkdwn(f"*Events*\n{alert.event_count}"),
-                _mrkdwn(f"*Alert id*\n`{escaped(alert.id, 300)}`"),
+                mrkdwn(f"*Events*\n{alert.event_count}"),
+                mrkdwn(f"*Alert id*\n`{escaped(alert.id, 300)}`"),
             ],
         },
     ]
     if alert.first_event is not None:
         text, cut = pretty_json(alert.first_event, EVENT_JSON_MAX)
-        blocks.append({"type": "section", "text": _mrkdwn("*First event*")})
+        blocks.append({"type": "section", "text": mrkdwn("*First event*")})
         # rich_text_preformatted shows the JSON literally: no mrkdwn, no mentions, no links.
         blocks.append(
             {
@@ -88,7 +84,7 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
                 {
                     "type": "context",
                     "elements": [
-                        _mrkdwn(
+                        mrkdwn(
                             f"Truncated to {EVENT_JSON_MAX} characters: "
                             f"<{link}|the console> has the whole event."
                         )

@@ -19,7 +19,7 @@ from enrichment.models import (
     TorResult,
 )
 from enrichment.tor import exonerator_link
-from slackui.text import escape
+from slackui.text import clip, escape
 
 MAX_HEADER = 150
 MAX_SECTION_TEXT = 3000
@@ -30,17 +30,7 @@ MAX_BLOCKS = 50
 MAX_FALLBACK = 3000
 
 Block = dict[str, Any]
-
-
-def clip(text: str, limit: int) -> str:
-    """Cut to `limit` characters with an ellipsis, never through an escape entity."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
+__all__ = ["clip", "escape", "render_card", "render_fallback_text"]
 
 
 def _mrkdwn(text: str, limit: int) -> dict[str, str]:

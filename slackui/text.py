@@ -26,16 +26,28 @@ def truncate(text: str, limit: int, marker: str = "…") -> str:
     return text[: max(0, limit - len(marker))] + marker
 
 
-def escaped(text: str, limit: int) -> str:
-    """Escape, then cut so that the result fits `limit` without splitting an entity."""
-    out = escape(text)
-    if len(out) <= limit:
-        return out
-    cut = out[: limit - 1]
+def clip(text: str, limit: int) -> str:
+    """Cut to `limit` characters with an ellipsis, never through an escape entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
     amp = cut.rfind("&")
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut + "…"
+
+
+def escaped(text: str, limit: int) -> str:
+    """Escape, then cut so that the result fits `limit` without splitting an entity."""
+    return clip(escape(text), limit)
+
+
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text: str, limit: int = BUTTON_TEXT_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
 def pretty_json(value: Any, limit: int) -> tuple[str, bool]:
