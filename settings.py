@@ -37,8 +37,6 @@ class Settings(BaseSettings):
 
     # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
     alert_retention_seconds: float = 30 * 24 * 3600
-    # How long the API waits for Temporal to accept an update before answering Slack anyway.
-    update_rpc_timeout_seconds: float = 1.5
 
     # Where the hourly Temporal Schedule fetches Tor's exit list (URL or file); empty = no refresh.
     tor_exit_list_source: str = ""

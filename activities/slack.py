@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from temporalio import activity
 
 from activities.slack_errors import InvalidBlocks, MessageGone, raise_for_slack
@@ -38,6 +39,14 @@ def make_slack_client(token: str, base_url: str, timeout: int = 15) -> AsyncWebC
     # No retry handlers: a connection-error retry inside slack-sdk would re-send a post Slack may
     # already have accepted. Temporal retries the activity, which looks for the message first.
     return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+async def send_ephemeral(response_url: str, text: str, timeout: int = 10) -> int:
+    """An ephemeral note through an interaction's response_url; returns Slack's HTTP status."""
+    resp = await AsyncWebhookClient(response_url, timeout=timeout).send(
+        text=text, response_type="ephemeral", replace_original=False
+    )
+    return resp.status_code
 
 
 class SlackActivities:
@@ -174,15 +183,10 @@ class SlackActivities:
     @activity.defn(name="slack.notify_user")
     async def notify_user(self, req: NotifyUserRequest) -> None:
         if req.response_url:
-            from slack_sdk.webhook.async_client import AsyncWebhookClient
-
-            hook = AsyncWebhookClient(req.response_url, timeout=10)
-            resp = await hook.send(text=req.text, response_type="ephemeral", replace_original=False)
-            if resp.status_code < 300:
+            status = await send_ephemeral(req.response_url, req.text)
+            if status < 300:
                 return
-            activity.logger.warning(
-                "response_url answered %s; using postEphemeral", resp.status_code
-            )
+            activity.logger.warning("response_url answered %s; using postEphemeral", status)
         if req.channel:
             await self._call(
                 "chat_postEphemeral", channel=req.channel, user=req.user_id, text=req.text

@@ -32,13 +32,10 @@ from workflows.types import (
     BoomerangDelays,
     Status,
     StatusChange,
+    alert_workflow_id,
 )
 
 router = APIRouter(dependencies=[Depends(require_token)])
-
-
-def workflow_id(alert_id: str) -> str:
-    return f"alert-{alert_id}"
 
 
 class IntakeResult(BaseModel):
@@ -63,7 +60,7 @@ async def create_alert(
             f"alert is {size} bytes, more than the {settings.max_alert_bytes} allowed; "
             "send fewer or smaller events (the first event is kept in full)",
         )
-    wf_id = workflow_id(alert.id)
+    wf_id = alert_workflow_id(alert.id)
     duplicate = IntakeResult(alert_id=alert.id, workflow_id=wf_id, duplicate=True)
     # The store's unique key remembers alerts after Temporal's retention has forgotten them.
     if not await repo.claim_alert(db, alert, wf_id) and await _already_started(client, db, alert):
@@ -118,7 +115,7 @@ async def create_alert(
 async def _already_started(client: Client, db: Database, alert: AlertIn) -> bool:
     """A claimed alert whose workflow never started (Temporal was down) is started now."""
     try:
-        await client.get_workflow_handle(workflow_id(alert.id)).describe(
+        await client.get_workflow_handle(alert_workflow_id(alert.id)).describe(
             rpc_timeout=timedelta(seconds=3)
         )
         return True
@@ -145,7 +142,7 @@ class ConsoleAssigneeChange(BaseModel):
 
 
 async def _signal(client: Client, alert_id: str, signal: Any, change: Any) -> None:
-    handle = client.get_workflow_handle(workflow_id(alert_id))
+    handle = client.get_workflow_handle(alert_workflow_id(alert_id))
     try:
         desc = await handle.describe(rpc_timeout=timedelta(seconds=3))
         if desc.status != WorkflowExecutionStatus.RUNNING:

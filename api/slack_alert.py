@@ -7,22 +7,19 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.slack_common import Click, Refusal, actor_of, field_error, open_modal, signal
+from api.slack_common import (
+    Click,
+    Refusal,
+    actor_of,
+    alert_id_of,
+    field_error,
+    open_modal,
+    signal_alert,
+    view_value,
+)
 from slackui import ids
 from slackui.modals import resolve_modal
 from workflows.types import AssigneeChange, Status, StatusChange
-
-
-def alert_id_of(click: Click) -> str:
-    ref = ids.parse_ref(click.action.get("value"))
-    alert_id = ref.alert_id if ref else ids.alert_id_from_block_id(click.action.get("block_id"))
-    if not alert_id:
-        raise Refusal("Parley could not tell which alert this button belongs to.")
-    return alert_id
-
-
-def gone(alert_id: str) -> str:
-    return f"Alert {alert_id} is no longer open in Parley (unknown or past retention)."
 
 
 async def update_status(click: Click) -> None:
@@ -43,7 +40,7 @@ async def update_status(click: Click) -> None:
         response_url=click.response_url,
         reply_channel=click.channel,
     )
-    await signal(click.request, f"alert-{alert_id}", "set_status", change, not_found=gone(alert_id))
+    await signal_alert(click.request, alert_id, "set_status", change)
 
 
 async def set_assignee(click: Click) -> None:
@@ -55,9 +52,7 @@ async def set_assignee(click: Click) -> None:
         response_url=click.response_url,
         reply_channel=click.channel,
     )
-    await signal(
-        click.request, f"alert-{alert_id}", "set_assignee", change, not_found=gone(alert_id)
-    )
+    await signal_alert(click.request, alert_id, "set_assignee", change)
 
 
 async def view_in_console(click: Click) -> None:
@@ -68,8 +63,7 @@ async def submit_resolution(request: Request, payload: dict[str, Any]) -> Respon
     view = payload["view"]
     actor = actor_of(payload)
     ref = ids.parse_ref(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
-    comment_state = values.get(ids.RESOLVE_COMMENT_BLOCK, {}).get(ids.RESOLVE_COMMENT_ACTION, {})
+    comment_state = view_value(view, ids.RESOLVE_COMMENT_BLOCK, ids.RESOLVE_COMMENT_ACTION)
     comment = (comment_state.get("value") or "").strip()
     if not comment:
         return field_error(ids.RESOLVE_COMMENT_BLOCK, "Say how this alert was resolved.")
@@ -83,9 +77,7 @@ async def submit_resolution(request: Request, payload: dict[str, Any]) -> Respon
         reply_channel=ref.channel,
     )
     try:
-        await signal(
-            request, f"alert-{ref.alert_id}", "set_status", change, not_found=gone(ref.alert_id)
-        )
+        await signal_alert(request, ref.alert_id, "set_status", change)
     except Refusal as refusal:
         return field_error(ids.RESOLVE_COMMENT_BLOCK, str(refusal))
     return Response(status_code=200)

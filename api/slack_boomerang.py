@@ -10,8 +10,17 @@ from fastapi.responses import Response
 from slack_sdk.errors import SlackApiError
 
 from activities.slack_errors import error_code
-from api.slack_alert import alert_id_of, gone
-from api.slack_common import Click, Refusal, actor_of, field_error, open_modal, signal
+from api.slack_common import (
+    Click,
+    Refusal,
+    actor_of,
+    alert_id_of,
+    field_error,
+    open_modal,
+    signal,
+    signal_alert,
+    view_value,
+)
 from slackui import ids
 from slackui.boomerang import ask_modal, reply_modal
 from workflows.types import BoomerangAnswer, BoomerangAsk
@@ -46,19 +55,14 @@ async def _recipient_problem(request: Request, user_id: str) -> str | None:
 async def submit_ask(request: Request, payload: dict[str, Any]) -> Response:
     view = payload["view"]
     actor = actor_of(payload)
-    values = view.get("state", {}).get("values", {})
-    recipient = (
-        values.get(ids.BOOMERANG_RECIPIENT_BLOCK, {})
-        .get(ids.BOOMERANG_RECIPIENT_ACTION, {})
-        .get("selected_user")
+    recipient = view_value(view, ids.BOOMERANG_RECIPIENT_BLOCK, ids.BOOMERANG_RECIPIENT_ACTION).get(
+        "selected_user"
     )
     question = (
-        values.get(ids.BOOMERANG_QUESTION_BLOCK, {})
-        .get(ids.BOOMERANG_QUESTION_ACTION, {})
-        .get("value")
+        view_value(view, ids.BOOMERANG_QUESTION_BLOCK, ids.BOOMERANG_QUESTION_ACTION).get("value")
         or ""
     ).strip()
-    shared = values.get(ids.BOOMERANG_SHARE_BLOCK, {}).get(ids.BOOMERANG_SHARE_ACTION, {})
+    shared = view_value(view, ids.BOOMERANG_SHARE_BLOCK, ids.BOOMERANG_SHARE_ACTION)
     share = any(
         o.get("value") == ids.BOOMERANG_SHARE_VALUE for o in shared.get("selected_options") or []
     )
@@ -81,9 +85,7 @@ async def submit_ask(request: Request, payload: dict[str, Any]) -> Response:
         reply_channel=ref.channel,
     )
     try:
-        await signal(
-            request, f"alert-{ref.alert_id}", "ask_boomerang", ask, not_found=gone(ref.alert_id)
-        )
+        await signal_alert(request, ref.alert_id, "ask_boomerang", ask)
     except Refusal as refusal:
         return field_error(ids.BOOMERANG_QUESTION_BLOCK, str(refusal))
     return Response(status_code=200)
@@ -127,11 +129,8 @@ async def submit_reply(request: Request, payload: dict[str, Any]) -> Response:
     view = payload["view"]
     actor = actor_of(payload)
     ref = ids.parse_boomerang_ref(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
-    text = (
-        values.get(ids.BOOMERANG_REPLY_BLOCK, {}).get(ids.BOOMERANG_REPLY_ACTION, {}).get("value")
-        or ""
-    ).strip()
+    reply = view_value(view, ids.BOOMERANG_REPLY_BLOCK, ids.BOOMERANG_REPLY_ACTION)
+    text = (reply.get("value") or "").strip()
     if not text:
         return field_error(ids.BOOMERANG_REPLY_BLOCK, "Write your answer.")
     if ref is None:

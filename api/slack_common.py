@@ -11,12 +11,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.slack import send_ephemeral
 from activities.slack_errors import error_code
 from api.deps import temporal_client
-from workflows.types import Actor
+from slackui import ids
+from workflows.types import Actor, alert_workflow_id
 
 log = logging.getLogger("parley.slack")
 
@@ -80,6 +81,28 @@ async def signal(
         raise Refusal("Parley could not record that just now; please try again.") from exc
 
 
+def alert_id_of(click: Click) -> str:
+    ref = ids.parse_ref(click.action.get("value"))
+    alert_id = ref.alert_id if ref else ids.alert_id_from_block_id(click.action.get("block_id"))
+    if not alert_id:
+        raise Refusal("Parley could not tell which alert this button belongs to.")
+    return alert_id
+
+
+def gone(alert_id: str) -> str:
+    return f"Alert {alert_id} is no longer open in Parley (unknown or past retention)."
+
+
+async def signal_alert(request: Request, alert_id: str, name: str, arg: Any) -> None:
+    """Signal the alert's workflow; an alert Temporal no longer has is told as gone."""
+    await signal(request, alert_workflow_id(alert_id), name, arg, not_found=gone(alert_id))
+
+
+def view_value(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    """One input's state in a view_submission: {"type": ..., "value" | "selected_…": ...}."""
+    return view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
+
+
 async def open_modal(request: Request, trigger_id: str, view: dict[str, Any]) -> None:
     """views.open at once: the trigger_id is good for 3 s and one use."""
     try:
@@ -106,9 +129,7 @@ def tell_later(response_url: str | None, text: str) -> None:
 
     async def send() -> None:
         try:
-            await AsyncWebhookClient(response_url, timeout=5).send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
+            await send_ephemeral(response_url, text, timeout=5)
         except Exception as exc:  # the user simply sees nothing; the log says why
             log.warning("response_url post failed: %s", exc)
 

@@ -7,8 +7,17 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from api.slack_alert import alert_id_of, gone
-from api.slack_common import Click, Refusal, actor_of, field_error, open_modal, signal
+from api.slack_common import (
+    Click,
+    Refusal,
+    actor_of,
+    alert_id_of,
+    field_error,
+    gone,
+    open_modal,
+    signal_alert,
+    view_value,
+)
 from slackui import ids
 from slackui.modals import intel_modal
 from store import repo
@@ -23,9 +32,7 @@ async def show_details(click: Click) -> None:
         channel=click.channel,
         message_ts=click.message_ts,
     )
-    await signal(
-        click.request, f"alert-{alert_id}", "show_details", request, not_found=gone(alert_id)
-    )
+    await signal_alert(click.request, alert_id, "show_details", request)
 
 
 async def open_intel(click: Click) -> None:
@@ -45,12 +52,7 @@ async def submit_intel(request: Request, payload: dict[str, Any]) -> Response:
     view = payload["view"]
     ref = ids.parse_ref(view.get("private_metadata"))
     chosen = (
-        view.get("state", {})
-        .get("values", {})
-        .get(ids.INTEL_VALUE_BLOCK, {})
-        .get(ids.INTEL_VALUE_ACTION, {})
-        .get("selected_option")
-        or {}
+        view_value(view, ids.INTEL_VALUE_BLOCK, ids.INTEL_VALUE_ACTION).get("selected_option") or {}
     ).get("value")
     if not chosen:
         return field_error(ids.INTEL_VALUE_BLOCK, "Pick a value to analyse.")
@@ -66,9 +68,7 @@ async def submit_intel(request: Request, payload: dict[str, Any]) -> Response:
         reply_channel=ref.channel,
     )
     try:
-        await signal(
-            request, f"alert-{ref.alert_id}", "threat_intel", intel, not_found=gone(ref.alert_id)
-        )
+        await signal_alert(request, ref.alert_id, "threat_intel", intel)
     except Refusal as refusal:
         return field_error(ids.INTEL_VALUE_BLOCK, str(refusal))
     return Response(status_code=200)

@@ -22,14 +22,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from devstack import ApiServer, temporal_binary
+from devstack import ApiServer, dev_server_options
 from settings import Settings
 from slack_standin import StandIn
 from slackui import ids
 from store import repo
 from store.db import Database, migrate
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.types import AlertState, DestinationIn
 
 
@@ -67,11 +66,7 @@ def alert(i: int) -> dict:
 
 
 async def run(alerts: int) -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(sa.ALL),
-        dev_server_log_level="error",
-    )
+    env = await WorkflowEnvironment.start_local(**dev_server_options())
     standin = StandIn(signing_secret="bench", bot_token="xoxb-bench", rate_limit_scale=100.0)
     standin.start()
     tmp = Path(tempfile.mkdtemp())

@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from devstack import temporal_binary
-from workflows import search_attributes as sa
+from devstack import dev_server_options
 
 _violations: list[str] = []
 
@@ -74,16 +72,9 @@ def _no_foreign_connections() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    # Low enough that a test can reach continue-as-new with a few dozen changes.
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(sa.ALL),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-        # Low enough that a test can reach continue-as-new with a few dozen changes.
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "limit.historyCount.suggestContinueAsNew=300",
-        ],
+        **dev_server_options("limit.historyCount.suggestContinueAsNew=300")
     )
     try:
         yield env

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
         BoomerangEvent,
         BoomerangInfo,
         BoomerangInput,
+        boomerang_workflow_id,
     )
 
 
@@ -28,7 +29,7 @@ class AlertBoomerangs(AlertEffects):
             await self._tell(ask, "This alert is closed; reopen it before asking someone.")
             return
         st.boomerang_seq += 1
-        child_id = f"alert-{st.alert.id}-boomerang-{st.boomerang_seq}"
+        child_id = boomerang_workflow_id(st.alert.id, st.boomerang_seq)
         st.boomerangs.append(
             BoomerangInfo(
                 id=child_id,

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         DmRef,
         DmRequest,
         NotifyUserRequest,
+        alert_workflow_id,
     )
 
 SLACK_OPTS = {
@@ -235,7 +236,7 @@ class BoomerangWorkflow:
             answer_kind=answer_kind,  # type: ignore[arg-type]
             answer_text=answer_text,
         )
-        alert = workflow.get_external_workflow_handle(f"alert-{self._inp.alert_id}")
+        alert = workflow.get_external_workflow_handle(alert_workflow_id(self._inp.alert_id))
         try:
             await alert.signal("boomerang_event", event)
         except Exception as err:  # the alert's retention ended: nobody is left to tell

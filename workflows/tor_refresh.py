@@ -22,6 +22,7 @@ from temporalio.client import (
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from enrichment.tor_source import TorRefreshResult
     from workflows.types import TorRefreshInput
 
 SCHEDULE_ID = "parley-tor-refresh"
@@ -34,10 +35,11 @@ class TorRefreshWorkflow:
         result = await workflow.execute_activity(
             "enrich.refresh_tor",
             inp,
+            result_type=TorRefreshResult,
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=5)),
         )
-        return int(result["count"]) if isinstance(result, dict) else int(result.count)
+        return result.count
 
 
 async def ensure_schedule(

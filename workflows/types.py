@@ -41,6 +41,16 @@ class Status(StrEnum):
 ALERT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
+def alert_workflow_id(alert_id: str) -> str:
+    """`alert-<id>`: the alert's workflow, as intake starts it and every click addresses it."""
+    return f"alert-{alert_id}"
+
+
+def boomerang_workflow_id(alert_id: str, seq: int) -> str:
+    """A Boomerang's child workflow: its id names the alert too."""
+    return f"{alert_workflow_id(alert_id)}-boomerang-{seq}"
+
+
 class AlertIn(BaseModel):
     """An alert as the detection pipeline sends it to `POST /alerts`."""
 

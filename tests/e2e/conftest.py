@@ -25,7 +25,7 @@ from slack_standin import StandIn
 from store import repo
 from store.db import Database, migrate
 from tests.store.store_support import fresh_pg_database
-from workflows.types import AlertState, DestinationIn
+from workflows.types import AlertState, DestinationIn, alert_workflow_id
 
 API_TOKEN = "test-api-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -50,7 +50,6 @@ class Stack:
     standin: StandIn
     api_url: str
     http: httpx.AsyncClient
-    destinations: dict[str, str] = field(default_factory=dict)  # name -> id
     worker: Worker | None = None
     # Offline defaults: the embedded DB-IP Lite data, no Tor list, no RDAP.
     enricher: Enricher = field(default_factory=lambda: Enricher(EnrichmentConfig()))
@@ -82,7 +81,7 @@ class Stack:
         return await self.http.post("/alerts", json=alert, headers=self.auth())
 
     async def state(self, alert_id: str) -> AlertState:
-        handle = self.client.get_workflow_handle(f"alert-{alert_id}")
+        handle = self.client.get_workflow_handle(alert_workflow_id(alert_id))
         return await handle.query("state", result_type=AlertState)
 
     async def wait_for(
@@ -169,20 +168,18 @@ async def _stack(
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)
-    destinations: dict[str, str] = {}
     for dest in (
         DestinationIn(name="security-alerts", channel="C0ALERTS"),
         DestinationIn(name="critical-alerts", channel="C0CRIT", min_severity="High"),
         DestinationIn(name="k8s-only", channel="C0PRIV", log_types=["Kubernetes.Audit"]),
     ):
-        created = await repo.create_destination(db, dest)
-        destinations[created.name] = created.id
+        await repo.create_destination(db, dest)
     client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
     server = ApiServer(settings)
     api_url = await asyncio.to_thread(server.start)
     standin.interactivity_url = f"{api_url}/slack/interactions"
     async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
-        stack = Stack(settings, client, db, standin, api_url, http, destinations)
+        stack = Stack(settings, client, db, standin, api_url, http)
         stack.start_worker()
         try:
             yield stack

@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devstack import temporal_binary
+from devstack import dev_server_options
 from tests.workflows.fakes import Recorder
 from tests.workflows.test_alert_workflow import _input
-from workflows import search_attributes as sa
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
 from workflows.types import Actor, BoomerangAsk, BoomerangDelays
@@ -28,14 +26,7 @@ from workflows.types import Actor, BoomerangAsk, BoomerangDelays
 @pytest.fixture(scope="module")
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping_v2(
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(sa.ALL),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
+        **dev_server_options("frontend.WorkflowTimeSkippingEnabled=true")
     )
     try:
         yield env
