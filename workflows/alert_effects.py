@@ -185,7 +185,7 @@ class AlertEffects:
                     user_id=change.actor.id,
                     text=text,
                     channel=change.reply_channel,
-                    response_url=getattr(change, "response_url", None),
+                    response_url=change.response_url,
                 ),
                 **BEST_EFFORT_OPTS,
             )

@@ -270,6 +270,7 @@ class BoomerangAsk(BaseModel):
     share_event: bool = False
     actor: Actor
     key: str
+    response_url: str | None = None
     reply_channel: str | None = None
 
 

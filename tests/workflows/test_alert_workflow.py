@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from workflows.types import (
     Severity,
     Status,
     StatusChange,
+    alert_workflow_id,
+    boomerang_workflow_id,
 )
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -65,6 +69,23 @@ def _input(retention: float = 3600, **alert: object) -> AlertWorkflowInput:
     )
 
 
+@asynccontextmanager
+async def running(
+    client: Client, rec: Recorder, inp: AlertWorkflowInput
+) -> AsyncIterator[WorkflowHandle]:
+    """A worker on its own task queue with the fakes, and the alert's workflow started on it."""
+    queue = str(uuid.uuid4())
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[AlertWorkflow, BoomerangWorkflow],
+        activities=rec.activities(),
+    ):
+        yield await client.start_workflow(
+            AlertWorkflow.run, inp, id=alert_workflow_id(inp.alert.id), task_queue=queue
+        )
+
+
 async def _until(check, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
@@ -93,14 +114,8 @@ async def _save(handle: WorkflowHandle, name: str) -> None:
 
 async def test_created_then_posted_to_every_destination(client: Client) -> None:
     rec = Recorder(dead_channels={"C0CRIT"})
-    queue = str(uuid.uuid4())
     inp = _input()
-    async with Worker(
-        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
 
         async def posted() -> bool:
             return len((await _state(handle)).copies) == 2 and len(rec.history) == 2
@@ -117,14 +132,8 @@ async def test_created_then_posted_to_every_destination(client: Client) -> None:
 
 async def test_status_changes_apply_once_and_rerender_every_copy(client: Client) -> None:
     rec = Recorder()
-    queue = str(uuid.uuid4())
     inp = _input()
-    async with Worker(
-        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
         await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k1"))
         await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k1"))  # retry
         await handle.signal(AlertWorkflow.set_status, _change(Status.TRIAGED, "k2"))  # no-op
@@ -158,14 +167,8 @@ async def test_status_changes_apply_once_and_rerender_every_copy(client: Client)
 
 async def test_closed_alert_completes_after_retention_unless_reopened(client: Client) -> None:
     rec = Recorder()
-    queue = str(uuid.uuid4())
     inp = _input(retention=1.5)
-    async with Worker(
-        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
         await handle.signal(AlertWorkflow.set_status, _change(Status.INVALID, "a"))
         await asyncio.sleep(0.7)
         await handle.signal(AlertWorkflow.set_status, _change(Status.OPEN, "b"))  # reopen
@@ -179,14 +182,8 @@ async def test_closed_alert_completes_after_retention_unless_reopened(client: Cl
 
 async def test_continue_as_new_carries_the_whole_state(client: Client) -> None:
     rec = Recorder()
-    queue = str(uuid.uuid4())
     inp = _input()
-    async with Worker(
-        client, task_queue=queue, workflows=[AlertWorkflow], activities=rec.activities()
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
         first_run = (await handle.describe()).run_id
         statuses = [Status.TRIAGED, Status.OPEN] * 10
         for i, status in enumerate(statuses):
@@ -220,17 +217,8 @@ async def test_continue_as_new_carries_the_whole_state(client: Client) -> None:
 async def test_boomerang_details_and_intel_histories(client: Client) -> None:
     """Runs the message paths added after the first release, and saves them for replay."""
     rec = Recorder()
-    queue = str(uuid.uuid4())
     inp = _input(summary_attributes={"src": ["198.51.100.7", "10.1.2.3"]})
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[AlertWorkflow, BoomerangWorkflow],
-        activities=rec.activities(),
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
         await handle.signal(
             AlertWorkflow.ask_boomerang,
             BoomerangAsk(recipient_id="U0BOB", question="yours?", actor=ALICE, key="ask"),
@@ -247,7 +235,7 @@ async def test_boomerang_details_and_intel_histories(client: Client) -> None:
             AlertWorkflow.threat_intel,
             IntelRequest(actor=ALICE, key="i2", ip="192.0.2.99", channel="C0CRIT"),  # not ours
         )
-        child = client.get_workflow_handle(f"alert-{inp.alert.id}-boomerang-1")
+        child = client.get_workflow_handle(boomerang_workflow_id(inp.alert.id, 1))
 
         async def asked() -> bool:
             return any(h.action == "boomerang_asked" for h in rec.history)

@@ -7,20 +7,17 @@ short injected delays on the normal server and cover the same code path.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from devstack import dev_server_options
 from tests.workflows.fakes import Recorder
-from tests.workflows.test_alert_workflow import _input
+from tests.workflows.test_alert_workflow import _input, running
 from workflows.alert import AlertWorkflow
-from workflows.boomerang import BoomerangWorkflow
-from workflows.types import Actor, BoomerangAsk, BoomerangDelays
+from workflows.types import Actor, BoomerangAsk, BoomerangDelays, boomerang_workflow_id
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +36,9 @@ async def test_default_delays_remind_escalate_and_expire_over_a_week(
 ) -> None:
     client = skipping_env.client
     rec = Recorder()
-    queue = str(uuid.uuid4())
     inp = _input()
     assert inp.boomerang_delays == BoomerangDelays()  # 4 h, 24 h, 7 days
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[AlertWorkflow, BoomerangWorkflow],
-        activities=rec.activities(),
-    ):
-        handle = await client.start_workflow(
-            AlertWorkflow.run, inp, id=f"alert-{inp.alert.id}", task_queue=queue
-        )
+    async with running(client, rec, inp) as handle:
         await handle.signal(
             AlertWorkflow.ask_boomerang,
             BoomerangAsk(
@@ -60,7 +48,7 @@ async def test_default_delays_remind_escalate_and_expire_over_a_week(
                 key="ask-1",
             ),
         )
-        child = client.get_workflow_handle(f"alert-{inp.alert.id}-boomerang-1")
+        child = client.get_workflow_handle(boomerang_workflow_id(inp.alert.id, 1))
 
         def kinds() -> list[str]:
             return [h.action for h in rec.history if h.action.startswith("boomerang_")]
