@@ -2,14 +2,12 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY settings.py worker.py temporal_client.py devstack.py ./
+COPY worker.py ./
+COPY parley parley
 COPY workflows workflows
 COPY activities activities
 COPY api api
-COPY slackui slackui
-COPY store store
-COPY enrichment enrichment
-COPY slack_standin slack_standin
+COPY tools tools
 COPY examples examples
 RUN pip install --no-cache-dir .
 ENV PYTHONUNBUFFERED=1

@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/python devstack.py
+	$(VENV)/bin/python -m tools.devstack
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -12,22 +12,33 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 
-from activities.enrichment import EnrichmentActivities
+from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
-from activities.slack import SlackActivities, make_slack_client
-from enrichment import Enricher, EnrichmentConfig
-from settings import Settings, get_settings
-from store.db import Database, migrate
-from temporal_client import connect
+from activities.slack import SlackActivities
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.service import Enricher
+from parley.settings import Settings, get_settings
+from parley.slack.client import make_slack_client
+from parley.store.db import Database, migrate
+from parley.temporal import connect
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
-from workflows.tor_refresh import TorRefreshWorkflow, ensure_schedule
-from workflows.types import TorRefreshInput
+from workflows.tor_refresh import TorRefreshWorkflow
 
 log = logging.getLogger("parley.worker")
+TOR_SCHEDULE_ID = "parley-tor-refresh"
 
 
 def build_worker(
@@ -51,6 +62,26 @@ def build_worker(
     )
 
 
+async def ensure_tor_schedule(
+    client: Client, inp: TorRefreshInput, task_queue: str, every: timedelta = timedelta(hours=1)
+) -> None:
+    """Create the hourly Tor-list refresh schedule, or bring an existing one up to date."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            TorRefreshWorkflow.run, inp, id=TOR_SCHEDULE_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+    )
+    try:
+        await client.create_schedule(TOR_SCHEDULE_ID, schedule, trigger_immediately=True)
+    except ScheduleAlreadyRunningError:
+
+        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(TOR_SCHEDULE_ID).update(update)
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
@@ -63,7 +94,7 @@ async def main() -> None:
     if settings.tor_exit_list_source:
         # The hourly refresh writes the file the enricher reads (PARLEY_TOR_EXIT_LIST).
         cache = enricher.config.tor_list_path or str(Path(".data") / "tor-exit-list.txt")
-        await ensure_schedule(
+        await ensure_tor_schedule(
             client,
             TorRefreshInput(source=settings.tor_exit_list_source, cache_path=cache),
             settings.temporal_task_queue,

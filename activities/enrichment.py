@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
+from pydantic import BaseModel
 from temporalio import activity
 
-from enrichment import Enricher, ThreatIntel, refresh_tor_list
-from enrichment.tor_source import TorRefreshResult
-from workflows.types import TorRefreshInput
+from parley.enrichment.models import ThreatIntel
+from parley.enrichment.service import Enricher
+from parley.enrichment.tor_source import TorRefreshResult, refresh_tor_list
+
+
+class TorRefreshInput(BaseModel):
+    source: str  # a file path or an http(s) URL of Tor's exit list
+    cache_path: str
 
 
 class EnrichmentActivities:

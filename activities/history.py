@@ -5,11 +5,28 @@ Every write is idempotent (history rows are keyed per alert), so Temporal may re
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from temporalio import activity
 
-from store import repo
-from store.db import Database
-from workflows.types import HistoryEntry, Projection, SaveCopyRequest
+from parley.domain import HistoryEntry, SlackCopy, Status
+from parley.store import repo
+from parley.store.db import Database
+
+
+class Projection(BaseModel):
+    """The alert's current status and assignee, as the console lists them."""
+
+    alert_id: str
+    status: Status
+    assignee_id: str | None
+    assignee_name: str
+    resolution_comment: str | None
+
+
+class SaveCopyRequest(BaseModel):
+    alert_id: str
+    target: SlackCopy
+    permalink: str | None = None
 
 
 class HistoryActivities:

@@ -10,43 +10,81 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 from temporalio import activity
 
-from activities.slack_errors import InvalidBlocks, MessageGone, raise_for_slack
-from slackui import boomerang as boomerang_ui
-from slackui.alert import FEATURES, render_alert
-from slackui.text import escape
-from workflows.types import (
-    DmRef,
-    DmRequest,
-    NotifyUserRequest,
-    PostAlertRequest,
-    SlackCopy,
-    ThreadReplyRequest,
-    UpdateCopyRequest,
-    UpdateCopyResult,
-)
+from parley.domain import Destination, SlackCopy
+from parley.slack.client import send_ephemeral
+from parley.slack.errors import InvalidBlocks, MessageGone, raise_for_slack
+from parley.slack.ui import boomerang as boomerang_ui
+from parley.slack.ui.alert import Rendered, render_alert
+from parley.slack.ui.text import escape
+from workflows.alert_types import AlertState
+from workflows.boomerang_types import AnswerKind, BoomerangInput, BoomerangStatus
 
 METADATA_EVENT = "parley_message"
 # How far back a retry looks for its own message; alert posts are retried within minutes.
 LOOKBACK_MESSAGES = 200
 
 
-def make_slack_client(token: str, base_url: str, timeout: int = 15) -> AsyncWebClient:
-    # No retry handlers: a connection-error retry inside slack-sdk would re-send a post Slack may
-    # already have accepted. Temporal retries the activity, which looks for the message first.
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+# ---- requests ---------------------------------------------------------------------------------
 
 
-async def send_ephemeral(response_url: str, text: str, timeout: int = 10) -> int:
-    """An ephemeral note through an interaction's response_url; returns Slack's HTTP status."""
-    resp = await AsyncWebhookClient(response_url, timeout=timeout).send(
-        text=text, response_type="ephemeral", replace_original=False
-    )
-    return resp.status_code
+class PostAlertRequest(BaseModel):
+    state: AlertState
+    destination: Destination
+    console_base_url: str
+
+
+class UpdateCopyRequest(BaseModel):
+    state: AlertState
+    target: SlackCopy
+    console_base_url: str
+
+
+class UpdateCopyResult(BaseModel):
+    target: SlackCopy
+    reposted: bool = False
+
+
+class ThreadReplyRequest(BaseModel):
+    alert_id: str
+    target: SlackCopy
+    key: str = Field(description="unique per alert and copy: a retried post finds the first one")
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+
+class NotifyUserRequest(BaseModel):
+    """An ephemeral note to one user: via response_url when we have one, else postEphemeral."""
+
+    user_id: str
+    text: str
+    channel: str | None = None
+    response_url: str | None = None
+
+
+class DmRequest(BaseModel):
+    """Post (exactly once) or re-render a Boomerang DM."""
+
+    user_id: str
+    key: str
+    boomerang: BoomerangInput
+    status: BoomerangStatus = "open"
+    answer_kind: AnswerKind | None = None
+    answer_text: str | None = None
+    channel: str | None = None  # set for updates
+    ts: str | None = None
+
+
+class DmRef(BaseModel):
+    channel: str
+    ts: str
+
+
+# ---- activities -------------------------------------------------------------------------------
 
 
 class SlackActivities:
@@ -117,12 +155,23 @@ class SlackActivities:
             data = await self._call("chat_postMessage", **kwargs)
         return str(data["ts"])
 
+    async def _update(self, channel: str, ts: str, rendered: Rendered) -> bool:
+        """Re-render a message in place; False when it is gone (deleted, or not ours)."""
+        try:
+            await self._call(
+                "chat_update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks
+            )
+        except MessageGone as gone:
+            activity.logger.warning("message %s in %s is gone (%s)", ts, channel, gone)
+            return False
+        return True
+
     # ---- activities -------------------------------------------------------------------------
 
     @activity.defn(name="slack.post_alert")
     async def post_alert(self, req: PostAlertRequest) -> SlackCopy:
         dest = req.destination
-        rendered = render_alert(req.state, req.console_base_url, FEATURES)
+        rendered = render_alert(req.state, req.console_base_url)
         ts = await self._post_keyed(
             dest.channel,
             key=f"alert/{req.state.alert.id}/{dest.id}",
@@ -139,19 +188,9 @@ class SlackActivities:
     async def update_alert(self, req: UpdateCopyRequest) -> UpdateCopyResult:
         """Re-render one copy; a copy someone deleted is posted again rather than lost."""
         copy = req.target
-        rendered = render_alert(req.state, req.console_base_url, FEATURES)
-        if copy.ts:
-            try:
-                await self._call(
-                    "chat_update",
-                    channel=copy.channel,
-                    ts=copy.ts,
-                    text=rendered.text,
-                    blocks=rendered.blocks,
-                )
-                return UpdateCopyResult(target=copy)
-            except MessageGone as gone:
-                activity.logger.warning("alert message %s gone (%s), reposting", copy.ts, gone)
+        rendered = render_alert(req.state, req.console_base_url)
+        if copy.ts and await self._update(copy.channel, copy.ts, rendered):
+            return UpdateCopyResult(target=copy)
         ts = await self._post_keyed(
             copy.channel,
             key=f"alert/{req.state.alert.id}/{copy.destination_id}/r{req.state.revision}",
@@ -223,18 +262,9 @@ class SlackActivities:
         """Post the Boomerang DM once, or re-render it (answered, expired, no longer needed)."""
         rendered = boomerang_ui.dm(req.boomerang, req.status, req.answer_kind, req.answer_text)
         if req.channel and req.ts:
-            try:
-                await self._call(
-                    "chat_update",
-                    channel=req.channel,
-                    ts=req.ts,
-                    text=rendered.text,
-                    blocks=rendered.blocks,
-                )
-                return DmRef(channel=req.channel, ts=req.ts)
-            except MessageGone:
-                activity.logger.warning("Boomerang DM %s is gone; not re-posting", req.ts)
-                return DmRef(channel=req.channel, ts=req.ts)
+            # A DM the recipient deleted is not re-posted: the thread has the answer anyway.
+            await self._update(req.channel, req.ts, rendered)
+            return DmRef(channel=req.channel, ts=req.ts)
         channel = await self._dm_channel(req.user_id)
         ts = await self._post_keyed(
             channel, req.key, rendered.text, rendered.blocks, alert_id=req.boomerang.alert_id

@@ -6,9 +6,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -19,21 +19,20 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import get_db, get_settings, get_temporal, require_token
-from settings import Settings
-from store import repo
-from store.db import Database
+from api.signals import Refusal, signal_alert
+from parley.domain import Actor, AlertIn, Status
+from parley.settings import Settings
+from parley.store import repo
+from parley.store.db import Database
 from workflows import search_attributes as sa
 from workflows.alert import AlertWorkflow
-from workflows.types import (
-    Actor,
-    AlertIn,
+from workflows.alert_types import (
     AlertWorkflowInput,
     AssigneeChange,
-    BoomerangDelays,
-    Status,
     StatusChange,
     alert_workflow_id,
 )
+from workflows.boomerang_types import BoomerangDelays
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
@@ -141,24 +140,29 @@ class ConsoleAssigneeChange(BaseModel):
     user: str = Field(min_length=1, max_length=100)
 
 
-async def _signal(client: Client, alert_id: str, signal: Any, change: Any) -> None:
-    handle = client.get_workflow_handle(alert_workflow_id(alert_id))
+def _console_actor(user: str) -> Actor:
+    return Actor(source="console", id=user, name=user)
+
+
+def _console_key(idempotency_key: str | None) -> str:
+    return f"console:{idempotency_key or uuid.uuid4()}"
+
+
+async def _signal(request: Request, alert_id: str, signal: Any, change: Any) -> dict[str, str]:
+    """Signal the alert like a Slack click would; refusals become HTTP errors."""
     try:
-        desc = await handle.describe(rpc_timeout=timedelta(seconds=3))
-        if desc.status != WorkflowExecutionStatus.RUNNING:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"alert {alert_id} is closed for good")
-        await handle.signal(signal, change, rpc_timeout=timedelta(seconds=3))
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"alert {alert_id} not found") from exc
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+        await signal_alert(request.app, alert_id, signal, change)
+    except Refusal as refusal:
+        code = status.HTTP_404_NOT_FOUND if refusal.gone else status.HTTP_503_SERVICE_UNAVAILABLE
+        raise HTTPException(code, str(refusal)) from refusal
+    return {"status": "accepted"}
 
 
 @router.post("/alerts/{alert_id}/status", status_code=status.HTTP_202_ACCEPTED)
 async def console_set_status(
     alert_id: str,
     body: ConsoleStatusChange,
-    client: Client = Depends(get_temporal),
+    request: Request,
     idempotency_key: str | None = Header(default=None),
 ) -> dict[str, str]:
     if body.status is Status.RESOLVED and not (body.comment or "").strip():
@@ -166,24 +170,22 @@ async def console_set_status(
     change = StatusChange(
         status=body.status,
         comment=body.comment,
-        actor=Actor(source="console", id=body.user, name=body.user),
-        key=f"console:{idempotency_key or uuid.uuid4()}",
+        actor=_console_actor(body.user),
+        key=_console_key(idempotency_key),
     )
-    await _signal(client, alert_id, AlertWorkflow.set_status, change)
-    return {"status": "accepted"}
+    return await _signal(request, alert_id, AlertWorkflow.set_status, change)
 
 
 @router.post("/alerts/{alert_id}/assignee", status_code=status.HTTP_202_ACCEPTED)
 async def console_set_assignee(
     alert_id: str,
     body: ConsoleAssigneeChange,
-    client: Client = Depends(get_temporal),
+    request: Request,
     idempotency_key: str | None = Header(default=None),
 ) -> dict[str, str]:
     change = AssigneeChange(
         assignee_id=body.assignee_id,
-        actor=Actor(source="console", id=body.user, name=body.user),
-        key=f"console:{idempotency_key or uuid.uuid4()}",
+        actor=_console_actor(body.user),
+        key=_console_key(idempotency_key),
     )
-    await _signal(client, alert_id, AlertWorkflow.set_assignee, change)
-    return {"status": "accepted"}
+    return await _signal(request, alert_id, AlertWorkflow.set_assignee, change)

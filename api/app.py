@@ -13,12 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from activities.slack import make_slack_client
 from api import alerts, slack
 from api.console_form import render_change_form
-from settings import Settings, get_settings
-from store.db import Database
-from temporal_client import connect
+from parley.settings import Settings, get_settings
+from parley.slack.client import make_slack_client
+from parley.store.db import Database
+from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
         if settings.parley_destinations:
-            from store import repo
+            from parley.store import repo
 
             count = await repo.seed_destinations(app.state.db, settings.parley_destinations)
             log.info("seeded %d destinations from %s", count, settings.parley_destinations)

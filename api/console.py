@@ -24,10 +24,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import TOKEN_COOKIE, get_db, require_token, token_ok
-from store import repo
-from store.db import Database
-from store.views import AlertDetail, AlertPage, AlertSummary, SlackCopyView
-from workflows.types import Actor, Severity, Status
+from parley.domain import Actor, Severity, Status
+from parley.store import repo
+from parley.store.db import Database
+from parley.store.views import AlertDetail, AlertPage, AlertSummary, SlackCopyView
 
 router = APIRouter()
 
@@ -243,7 +243,7 @@ def _login_page(request: Request) -> HTMLResponse:
     body = (
         "<h1>Parley console</h1><p>Enter the API token (PARLEY_API_TOKEN).</p>"
         '<form id="login"><input type="password" id="token" autocomplete="current-password" '
-        'required> <button>Open</button></form>'
+        "required> <button>Open</button></form>"
         f'<script nonce="{nonce}">document.getElementById("login").addEventListener("submit",'
         "(e)=>{e.preventDefault();const v=encodeURIComponent(document.getElementById('token')"
         f".value);document.cookie='{TOKEN_COOKIE}='+v+'; path=/; SameSite=Strict'"

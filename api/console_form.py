@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from html import escape
 
-from store.views import AlertDetail
-from workflows.types import Status
+from parley.domain import Status
+from parley.store.views import AlertDetail
 
 
 def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) -> str:

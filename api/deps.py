@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException, Request, status
 
 if TYPE_CHECKING:
-    from settings import Settings
-    from store.db import Database
+    from parley.settings import Settings
+    from parley.store.db import Database
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,7 +24,7 @@ def get_db(request: Request) -> Database:
 async def temporal_client(app: Any) -> Any | None:
     """The app's Temporal client, connecting now if start-up could not."""
     if app.state.temporal is None:
-        from temporal_client import connect
+        from parley.temporal import connect
 
         try:
             app.state.temporal = await asyncio.wait_for(connect(app.state.settings), 2.0)
@@ -57,12 +57,7 @@ def token_ok(request: Request, allow_cookie: bool = False) -> bool:
 
 def require_token(request: Request) -> None:
     """Bearer-token check for the REST API (PARLEY_API_TOKEN). Empty token = auth off (dev)."""
-    expected = request.app.state.settings.parley_api_token
-    if not expected:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+    if not token_ok(request):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong bearer token (PARLEY_API_TOKEN)",

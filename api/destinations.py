@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from api.deps import get_db, require_token
-from store import repo
-from store.db import Database
-from workflows.types import Destination, DestinationIn
+from parley.domain import Destination, DestinationIn
+from parley.store import repo
+from parley.store.db import Database
 
 router = APIRouter(dependencies=[Depends(require_token)])
 

@@ -19,8 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
 from api import slack_alert, slack_boomerang, slack_context
-from api.slack_common import Click, Refusal, actor_of, tell_later
-from slackui import ids
+from api.signals import Refusal
+from api.slack_common import Click, Submission, actor_of, tell_later
+from parley.slack.ui import ids
 
 log = logging.getLogger("parley.slack")
 router = APIRouter()
@@ -36,7 +37,7 @@ ACTIONS: dict[str, Callable[[Click], Awaitable[None]]] = {
     ids.BOOMERANG_NO: slack_boomerang.answer_no,
     ids.BOOMERANG_REPLY: slack_boomerang.open_reply,
 }
-SUBMISSIONS: dict[str, Callable[[Request, dict[str, Any]], Awaitable[Response]]] = {
+SUBMISSIONS: dict[str, Callable[[Submission], Awaitable[Response]]] = {
     ids.RESOLVE_MODAL: slack_alert.submit_resolution,
     ids.INTEL_MODAL: slack_context.submit_intel,
     ids.BOOMERANG_MODAL: slack_boomerang.submit_ask,
@@ -68,7 +69,7 @@ async def interactions(request: Request) -> Response:
             handler = SUBMISSIONS.get(payload["view"].get("callback_id"))
             if handler is None:
                 return JSONResponse({"error": "unknown modal"}, status_code=400)
-            return await handler(request, payload)
+            return await handler(Submission(request, payload))
         if kind == "view_closed":
             return Response(status_code=200)
     except (LookupError, TypeError, ValueError, AttributeError) as exc:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import Request
 from fastapi.responses import Response
 
+from api.signals import Refusal, signal_alert
 from api.slack_common import (
     Click,
-    Refusal,
-    actor_of,
+    Submission,
     alert_id_of,
+    click_ref,
+    close_or_refuse,
     field_error,
     open_modal,
-    signal_alert,
-    view_value,
 )
-from slackui import ids
-from slackui.modals import resolve_modal
-from workflows.types import AssigneeChange, Status, StatusChange
+from parley.domain import Status
+from parley.slack.ui import ids
+from parley.slack.ui.modals import resolve_modal
+from workflows.alert import AlertWorkflow
+from workflows.alert_types import AssigneeChange, StatusChange
 
 
 async def update_status(click: Click) -> None:
@@ -29,9 +28,9 @@ async def update_status(click: Click) -> None:
         new_status = Status(value)
     except ValueError:
         raise Refusal(f"{value!r} is not a status Parley knows.") from None
-    if new_status is Status.RESOLVED:
-        ref = ids.AlertRef(alert_id=alert_id, channel=click.channel, message_ts=click.message_ts)
-        await open_modal(click.request, click.trigger_id, resolve_modal(ref, alert_id))
+    if new_status is Status.RESOLVED:  # a comment is required: ask for it in a modal
+        modal = resolve_modal(click_ref(click, alert_id), alert_id)
+        await open_modal(click.request, click.trigger_id, modal)
         return
     change = StatusChange(
         status=new_status,
@@ -40,7 +39,7 @@ async def update_status(click: Click) -> None:
         response_url=click.response_url,
         reply_channel=click.channel,
     )
-    await signal_alert(click.request, alert_id, "set_status", change)
+    await signal_alert(click.request.app, alert_id, AlertWorkflow.set_status, change)
 
 
 async def set_assignee(click: Click) -> None:
@@ -52,32 +51,28 @@ async def set_assignee(click: Click) -> None:
         response_url=click.response_url,
         reply_channel=click.channel,
     )
-    await signal_alert(click.request, alert_id, "set_assignee", change)
+    await signal_alert(click.request.app, alert_id, AlertWorkflow.set_assignee, change)
 
 
 async def view_in_console(click: Click) -> None:
     return None  # a link button: Slack opens the URL itself and only tells us
 
 
-async def submit_resolution(request: Request, payload: dict[str, Any]) -> Response:
-    view = payload["view"]
-    actor = actor_of(payload)
-    ref = ids.parse_ref(view.get("private_metadata"))
-    comment_state = view_value(view, ids.RESOLVE_COMMENT_BLOCK, ids.RESOLVE_COMMENT_ACTION)
-    comment = (comment_state.get("value") or "").strip()
+async def submit_resolution(sub: Submission) -> Response:
+    block = ids.RESOLVE_COMMENT_BLOCK
+    ref = ids.parse_ref(sub.private_metadata)
+    comment = sub.text(block, ids.RESOLVE_COMMENT_ACTION)
     if not comment:
-        return field_error(ids.RESOLVE_COMMENT_BLOCK, "Say how this alert was resolved.")
+        return field_error(block, "Say how this alert was resolved.")
     if ref is None:
-        return field_error(ids.RESOLVE_COMMENT_BLOCK, "This form lost its alert; open it again.")
+        return field_error(block, "This form lost its alert; open it again.")
     change = StatusChange(
         status=Status.RESOLVED,
         comment=comment,
-        actor=actor,
-        key=f"view:{view['id']}:{actor.id}",
+        actor=sub.actor,
+        key=sub.key,
         reply_channel=ref.channel,
     )
-    try:
-        await signal_alert(request, ref.alert_id, "set_status", change)
-    except Refusal as refusal:
-        return field_error(ids.RESOLVE_COMMENT_BLOCK, str(refusal))
-    return Response(status_code=200)
+    return await close_or_refuse(
+        block, signal_alert(sub.request.app, ref.alert_id, AlertWorkflow.set_status, change)
+    )

@@ -3,35 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
 from slack_sdk.errors import SlackApiError
 
-from activities.slack_errors import error_code
+from api.signals import Refusal, signal_alert, signal_boomerang
 from api.slack_common import (
     Click,
-    Refusal,
-    actor_of,
+    Submission,
     alert_id_of,
+    click_ref,
+    close_or_refuse,
     field_error,
     open_modal,
-    signal,
-    signal_alert,
-    view_value,
 )
-from slackui import ids
-from slackui.boomerang import ask_modal, reply_modal
-from workflows.types import BoomerangAnswer, BoomerangAsk
-
-CLOSED = "Thanks, but this question was already answered or has expired."
+from parley.slack.errors import error_code
+from parley.slack.ui import ids
+from parley.slack.ui.boomerang import ask_modal, reply_modal
+from workflows.alert import AlertWorkflow
+from workflows.alert_types import BoomerangAsk
+from workflows.boomerang import BoomerangWorkflow
+from workflows.boomerang_types import AnswerKind, BoomerangAnswer
 
 
 async def open_ask(click: Click) -> None:
     alert_id = alert_id_of(click)
-    ref = ids.AlertRef(alert_id=alert_id, channel=click.channel, message_ts=click.message_ts)
-    await open_modal(click.request, click.trigger_id, ask_modal(ref, alert_id))
+    await open_modal(
+        click.request, click.trigger_id, ask_modal(click_ref(click, alert_id), alert_id)
+    )
 
 
 async def _recipient_problem(request: Request, user_id: str) -> str | None:
@@ -52,43 +52,36 @@ async def _recipient_problem(request: Request, user_id: str) -> str | None:
     return None
 
 
-async def submit_ask(request: Request, payload: dict[str, Any]) -> Response:
-    view = payload["view"]
-    actor = actor_of(payload)
-    recipient = view_value(view, ids.BOOMERANG_RECIPIENT_BLOCK, ids.BOOMERANG_RECIPIENT_ACTION).get(
-        "selected_user"
-    )
-    question = (
-        view_value(view, ids.BOOMERANG_QUESTION_BLOCK, ids.BOOMERANG_QUESTION_ACTION).get("value")
-        or ""
-    ).strip()
-    shared = view_value(view, ids.BOOMERANG_SHARE_BLOCK, ids.BOOMERANG_SHARE_ACTION)
+async def submit_ask(sub: Submission) -> Response:
+    recipient_block, question_block = ids.BOOMERANG_RECIPIENT_BLOCK, ids.BOOMERANG_QUESTION_BLOCK
+    recipient = sub.value(recipient_block, ids.BOOMERANG_RECIPIENT_ACTION).get("selected_user")
+    question = sub.text(question_block, ids.BOOMERANG_QUESTION_ACTION)
+    shared = sub.value(ids.BOOMERANG_SHARE_BLOCK, ids.BOOMERANG_SHARE_ACTION)
     share = any(
         o.get("value") == ids.BOOMERANG_SHARE_VALUE for o in shared.get("selected_options") or []
     )
     if not recipient:
-        return field_error(ids.BOOMERANG_RECIPIENT_BLOCK, "Pick who should answer.")
+        return field_error(recipient_block, "Pick who should answer.")
     if not question:
-        return field_error(ids.BOOMERANG_QUESTION_BLOCK, "Write the question to ask.")
-    problem = await _recipient_problem(request, recipient)
+        return field_error(question_block, "Write the question to ask.")
+    problem = await _recipient_problem(sub.request, recipient)
     if problem:
-        return field_error(ids.BOOMERANG_RECIPIENT_BLOCK, problem)
-    ref = ids.parse_ref(view.get("private_metadata"))
+        return field_error(recipient_block, problem)
+    ref = ids.parse_ref(sub.private_metadata)
     if ref is None:
-        return field_error(ids.BOOMERANG_QUESTION_BLOCK, "This form lost its alert; open it again.")
+        return field_error(question_block, "This form lost its alert; open it again.")
     ask = BoomerangAsk(
         recipient_id=recipient,
         question=question[:3000],
         share_event=share,
-        actor=actor,
-        key=f"view:{view['id']}:{actor.id}",
+        actor=sub.actor,
+        key=sub.key,
         reply_channel=ref.channel,
     )
-    try:
-        await signal_alert(request, ref.alert_id, "ask_boomerang", ask)
-    except Refusal as refusal:
-        return field_error(ids.BOOMERANG_QUESTION_BLOCK, str(refusal))
-    return Response(status_code=200)
+    return await close_or_refuse(
+        question_block,
+        signal_alert(sub.request.app, ref.alert_id, AlertWorkflow.ask_boomerang, ask),
+    )
 
 
 def _ref_for_recipient(click: Click) -> ids.BoomerangRef:
@@ -109,15 +102,15 @@ async def answer_no(click: Click) -> None:
     await _answer(click, "no")
 
 
-async def _answer(click: Click, kind: str) -> None:
+async def _answer(click: Click, kind: AnswerKind) -> None:
     ref = _ref_for_recipient(click)
     answer = BoomerangAnswer(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         user_id=click.actor.id,
         key=click.key(ref.boomerang_id),
         response_url=click.response_url,
     )
-    await signal(click.request, ref.boomerang_id, "answer", answer, not_found=CLOSED)
+    await signal_boomerang(click.request.app, ref.boomerang_id, BoomerangWorkflow.answer, answer)
 
 
 async def open_reply(click: Click) -> None:
@@ -125,23 +118,18 @@ async def open_reply(click: Click) -> None:
     await open_modal(click.request, click.trigger_id, reply_modal(ref, ""))
 
 
-async def submit_reply(request: Request, payload: dict[str, Any]) -> Response:
-    view = payload["view"]
-    actor = actor_of(payload)
-    ref = ids.parse_boomerang_ref(view.get("private_metadata"))
-    reply = view_value(view, ids.BOOMERANG_REPLY_BLOCK, ids.BOOMERANG_REPLY_ACTION)
-    text = (reply.get("value") or "").strip()
+async def submit_reply(sub: Submission) -> Response:
+    block = ids.BOOMERANG_REPLY_BLOCK
+    ref = ids.parse_boomerang_ref(sub.private_metadata)
+    text = sub.text(block, ids.BOOMERANG_REPLY_ACTION)
     if not text:
-        return field_error(ids.BOOMERANG_REPLY_BLOCK, "Write your answer.")
+        return field_error(block, "Write your answer.")
     if ref is None:
-        return field_error(ids.BOOMERANG_REPLY_BLOCK, "This form lost its question.")
-    if ref.recipient_id != actor.id:
-        return field_error(ids.BOOMERANG_REPLY_BLOCK, f"Only <@{ref.recipient_id}> can answer.")
-    answer = BoomerangAnswer(
-        kind="text", text=text[:3000], user_id=actor.id, key=f"view:{view['id']}:{actor.id}"
+        return field_error(block, "This form lost its question.")
+    if ref.recipient_id != sub.actor.id:
+        return field_error(block, f"Only <@{ref.recipient_id}> can answer.")
+    answer = BoomerangAnswer(kind="text", text=text[:3000], user_id=sub.actor.id, key=sub.key)
+    return await close_or_refuse(
+        block,
+        signal_boomerang(sub.request.app, ref.boomerang_id, BoomerangWorkflow.answer, answer),
     )
-    try:
-        await signal(request, ref.boomerang_id, "answer", answer, not_found=CLOSED)
-    except Refusal as refusal:
-        return field_error(ids.BOOMERANG_REPLY_BLOCK, str(refusal))
-    return Response(status_code=200)

@@ -1,32 +1,26 @@
-"""What every Slack interaction handler shares: the parsed click, refusals, signals, modals."""
+"""What every Slack interaction handler shares: the parsed click or submission, modals, notes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from slack_sdk.errors import SlackApiError
-from temporalio.service import RPCError, RPCStatusCode
 
-from activities.slack import send_ephemeral
-from activities.slack_errors import error_code
-from api.deps import temporal_client
-from slackui import ids
-from workflows.types import Actor, alert_workflow_id
+from api.signals import Refusal
+from parley.domain import Actor
+from parley.slack.client import send_ephemeral
+from parley.slack.errors import error_code
+from parley.slack.ui import ids
 
 log = logging.getLogger("parley.slack")
 
-SIGNAL_TIMEOUT = timedelta(seconds=2)  # leaves a second of Slack's 3 s for everything else
 _background: set[asyncio.Task[None]] = set()
-
-
-class Refusal(Exception):
-    """Something the clicking user should be told; nothing was changed."""
 
 
 def actor_of(payload: dict[str, Any]) -> Actor:
@@ -65,20 +59,50 @@ class Click:
         return f"{self.action.get('action_ts')}:{self.actor.id}:{scope}"
 
 
-async def signal(
-    request: Request, workflow_id: str, name: str, arg: Any, *, not_found: str
-) -> None:
-    """Signal a workflow: durable once the server accepts it, worker or no worker."""
-    client = await temporal_client(request.app)
-    if client is None:
-        raise Refusal("Parley could not reach its workflow engine; nothing was changed.")
+@dataclass
+class Submission:
+    """One view_submission payload: the modal's inputs, who sent it, and what it was about."""
+
+    request: Request
+    payload: dict[str, Any]
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return self.payload["view"]
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.payload)
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: Slack may deliver one submission more than once, never two views."""
+        return f"view:{self.view['id']}:{self.actor.id}"
+
+    @property
+    def private_metadata(self) -> str | None:
+        return self.view.get("private_metadata")
+
+    def value(self, block_id: str, action_id: str) -> dict[str, Any]:
+        """One input's state: {"type": ..., "value" | "selected_…": ...}."""
+        return self.view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
+
+    def text(self, block_id: str, action_id: str) -> str:
+        return (self.value(block_id, action_id).get("value") or "").strip()
+
+
+def field_error(block_id: str, message: str) -> JSONResponse:
+    """The view_submission answer that keeps the modal open with a message on one field."""
+    return JSONResponse({"response_action": "errors", "errors": {block_id: message}})
+
+
+async def close_or_refuse(block_id: str, send: Awaitable[None]) -> Response:
+    """Send what the modal asked for; a refusal keeps the modal open with it on `block_id`."""
     try:
-        await client.get_workflow_handle(workflow_id).signal(name, arg, rpc_timeout=SIGNAL_TIMEOUT)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Refusal(not_found) from exc
-        log.warning("signal %s to %s failed: %s", name, workflow_id, exc)
-        raise Refusal("Parley could not record that just now; please try again.") from exc
+        await send
+    except Refusal as refusal:
+        return field_error(block_id, str(refusal))
+    return Response(status_code=200)
 
 
 def alert_id_of(click: Click) -> str:
@@ -89,18 +113,9 @@ def alert_id_of(click: Click) -> str:
     return alert_id
 
 
-def gone(alert_id: str) -> str:
-    return f"Alert {alert_id} is no longer open in Parley (unknown or past retention)."
-
-
-async def signal_alert(request: Request, alert_id: str, name: str, arg: Any) -> None:
-    """Signal the alert's workflow; an alert Temporal no longer has is told as gone."""
-    await signal(request, alert_workflow_id(alert_id), name, arg, not_found=gone(alert_id))
-
-
-def view_value(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
-    """One input's state in a view_submission: {"type": ..., "value" | "selected_…": ...}."""
-    return view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id, {})
+def click_ref(click: Click, alert_id: str) -> ids.AlertRef:
+    """What a modal opened from this click needs to find the alert and the clicked copy."""
+    return ids.AlertRef(alert_id=alert_id, channel=click.channel, message_ts=click.message_ts)
 
 
 async def open_modal(request: Request, trigger_id: str, view: dict[str, Any]) -> None:
@@ -114,11 +129,6 @@ async def open_modal(request: Request, trigger_id: str, view: dict[str, Any]) ->
         ) from exc
     except (TimeoutError, OSError) as exc:
         raise Refusal("Slack did not answer in time; please click again.") from exc
-
-
-def field_error(block_id: str, message: str) -> JSONResponse:
-    """The view_submission answer that keeps the modal open with a message on one field."""
-    return JSONResponse({"response_action": "errors", "errors": {block_id: message}})
 
 
 def tell_later(response_url: str | None, text: str) -> None:

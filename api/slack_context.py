@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import Request
 from fastapi.responses import Response
 
+from api.signals import Refusal, alert_gone, signal_alert
 from api.slack_common import (
     Click,
-    Refusal,
-    actor_of,
+    Submission,
     alert_id_of,
+    click_ref,
+    close_or_refuse,
     field_error,
-    gone,
     open_modal,
-    signal_alert,
-    view_value,
 )
-from slackui import ids
-from slackui.modals import intel_modal
-from store import repo
-from workflows.types import DetailsRequest, IntelRequest, ip_values
+from parley.domain import ip_values
+from parley.slack.ui import ids
+from parley.slack.ui.modals import intel_modal
+from parley.store import repo
+from workflows.alert import AlertWorkflow
+from workflows.alert_types import DetailsRequest, IntelRequest
 
 
 async def show_details(click: Click) -> None:
@@ -32,7 +30,7 @@ async def show_details(click: Click) -> None:
         channel=click.channel,
         message_ts=click.message_ts,
     )
-    await signal_alert(click.request, alert_id, "show_details", request)
+    await signal_alert(click.request.app, alert_id, AlertWorkflow.show_details, request)
 
 
 async def open_intel(click: Click) -> None:
@@ -40,35 +38,31 @@ async def open_intel(click: Click) -> None:
     alert_id = alert_id_of(click)
     detail = await repo.get_alert_detail(click.request.app.state.db, alert_id)
     if detail is None:
-        raise Refusal(gone(alert_id))
+        raise Refusal(alert_gone(alert_id))
     values = ip_values(detail.summary_attributes)
     if not values:
         raise Refusal("This alert has no IP address to analyse.")
-    ref = ids.AlertRef(alert_id=alert_id, channel=click.channel, message_ts=click.message_ts)
-    await open_modal(click.request, click.trigger_id, intel_modal(ref, values))
+    await open_modal(
+        click.request, click.trigger_id, intel_modal(click_ref(click, alert_id), values)
+    )
 
 
-async def submit_intel(request: Request, payload: dict[str, Any]) -> Response:
-    view = payload["view"]
-    ref = ids.parse_ref(view.get("private_metadata"))
-    chosen = (
-        view_value(view, ids.INTEL_VALUE_BLOCK, ids.INTEL_VALUE_ACTION).get("selected_option") or {}
-    ).get("value")
+async def submit_intel(sub: Submission) -> Response:
+    block = ids.INTEL_VALUE_BLOCK
+    ref = ids.parse_ref(sub.private_metadata)
+    chosen = (sub.value(block, ids.INTEL_VALUE_ACTION).get("selected_option") or {}).get("value")
     if not chosen:
-        return field_error(ids.INTEL_VALUE_BLOCK, "Pick a value to analyse.")
+        return field_error(block, "Pick a value to analyse.")
     if ref is None:
-        return field_error(ids.INTEL_VALUE_BLOCK, "This form lost its alert; open it again.")
-    actor = actor_of(payload)
+        return field_error(block, "This form lost its alert; open it again.")
     intel = IntelRequest(
-        actor=actor,
-        key=f"view:{view['id']}:{actor.id}",
+        actor=sub.actor,
+        key=sub.key,
         ip=str(chosen)[:64],
         channel=ref.channel,
         message_ts=ref.message_ts,
         reply_channel=ref.channel,
     )
-    try:
-        await signal_alert(request, ref.alert_id, "threat_intel", intel)
-    except Refusal as refusal:
-        return field_error(ids.INTEL_VALUE_BLOCK, str(refusal))
-    return Response(status_code=200)
+    return await close_or_refuse(
+        block, signal_alert(sub.request.app, ref.alert_id, AlertWorkflow.threat_intel, intel)
+    )

@@ -17,11 +17,11 @@ from pathlib import Path
 import mmdb_writer
 import netaddr
 
-from enrichment.config import EnrichmentConfig
-from enrichment.embedded import load_embedded
-from enrichment.mmdb import MmdbSource
-from enrichment.ranges import RangeInfo, classify
-from enrichment.service import Enricher
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.embedded import load_embedded
+from parley.enrichment.mmdb import MmdbSource
+from parley.enrichment.ranges import RangeInfo, classify
+from parley.enrichment.service import Enricher
 
 DOC_NETS = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]
 

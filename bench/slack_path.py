@@ -22,14 +22,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from devstack import ApiServer, dev_server_options
-from settings import Settings
-from slack_standin import StandIn
-from slackui import ids
-from store import repo
-from store.db import Database, migrate
+from parley.domain import DestinationIn
+from parley.settings import Settings
+from parley.slack.ui import ids
+from parley.store import repo
+from parley.store.db import Database, migrate
+from tools.devstack import ApiServer, dev_server_options
+from tools.slack_standin import StandIn
 from worker import build_worker
-from workflows.types import AlertState, DestinationIn
+from workflows.alert_types import AlertState
 
 
 def pct(values: list[float], p: float) -> float:

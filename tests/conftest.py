@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from devstack import dev_server_options
+from tools.devstack import dev_server_options
 
 _violations: list[str] = []
 

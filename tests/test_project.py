@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from settings import Settings
+from parley.settings import Settings
 from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parents[1]

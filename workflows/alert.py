@@ -19,26 +19,23 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.alert_boomerang import AlertBoomerangs
-from workflows.alert_context import AlertContext
-from workflows.alert_effects import BEST_EFFORT_OPTS
+from workflows import alert_boomerang, alert_context
+from workflows.alert_effects import AlertEffects
 
 with workflow.unsafe.imports_passed_through():
-    from slackui.alert import render_change_reply
+    from parley.domain import SYSTEM, Actor, Status
+    from parley.slack.ui.alert import render_change_reply
     from workflows import search_attributes as sa
-    from workflows.types import (
-        SYSTEM,
-        Actor,
+    from workflows.alert_types import (
         AlertState,
         AlertWorkflowInput,
         AssigneeChange,
         BoomerangAsk,
-        BoomerangEvent,
         DetailsRequest,
         IntelRequest,
-        Status,
         StatusChange,
     )
+    from workflows.boomerang_types import BoomerangEvent
 
 SEEN_KEYS_KEPT = 500
 
@@ -54,13 +51,15 @@ def change_key(change: Change) -> str:
 
 
 @workflow.defn
-class AlertWorkflow(AlertContext, AlertBoomerangs):
+class AlertWorkflow:
     @workflow.init
     def __init__(self, inp: AlertWorkflowInput) -> None:
         self._inp = inp
         self._fresh = inp.state is None
         self._state: AlertState = inp.state or AlertState(alert=inp.alert)
         self._inbox: list[Change] = []
+        # Every effect (history, posts, re-renders, replies) goes through this one object.
+        self.fx = AlertEffects(self._state, inp)
 
     # ---- messages ---------------------------------------------------------------------------
 
@@ -105,10 +104,10 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
     async def run(self, inp: AlertWorkflowInput) -> AlertState:
         self._set_details()
         if self._fresh:
-            await self._history("created", SYSTEM, key="created", to_value=Status.OPEN.value)
-            await self._project()
+            await self.fx.history("created", SYSTEM, key="created", to_value=Status.OPEN.value)
+            await self.fx.project()
             self._upsert_search_attributes()
-            await self._post_everywhere(inp.destinations)
+            await self.fx.post_everywhere(inp.destinations)
         while True:
             if self._inbox:
                 await self._apply(self._inbox.pop(0))
@@ -119,14 +118,9 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._inbox:
+                    # Every setting carries over (delays included); the posts are done.
                     workflow.continue_as_new(
-                        AlertWorkflowInput(
-                            alert=inp.alert,
-                            destinations=[],
-                            console_base_url=inp.console_base_url,
-                            retention_seconds=inp.retention_seconds,
-                            state=self._state,
-                        )
+                        inp.model_copy(update={"destinations": [], "state": self._state})
                     )
             try:
                 await workflow.wait_condition(
@@ -153,13 +147,13 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
         elif isinstance(change, AssigneeChange):
             await self._apply_assignee(change)
         elif isinstance(change, BoomerangAsk):
-            await self._start_boomerang(change)
+            await alert_boomerang.start(self.fx, change)
         elif isinstance(change, BoomerangEvent):
-            await self._boomerang_happened(change)
+            await alert_boomerang.happened(self.fx, change)
         elif isinstance(change, DetailsRequest):
-            await self._show_details(change)
+            await alert_context.show_details(self.fx, change)
         else:
-            await self._threat_intel(change)
+            await alert_context.threat_intel(self.fx, change)
 
     async def _apply_status(self, change: StatusChange) -> None:
         st = self._state
@@ -168,13 +162,13 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
             return  # nothing changes, so nothing is recorded or posted
         comment = (change.comment or "").strip() or None
         if change.status is Status.RESOLVED and not comment:
-            await self._tell(change, "A resolution comment is required to resolve this alert.")
+            await self.fx.tell(change, "A resolution comment is required to resolve this alert.")
             return
         st.status = change.status
         st.resolution_comment = comment if change.status is Status.RESOLVED else None
         st.closed_at = workflow.now() if change.status.is_closed else None
         st.revision += 1
-        await self._history(
+        await self.fx.history(
             "status_changed",
             change.actor,
             key=f"status/{change.key}",
@@ -184,7 +178,9 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
         )
         await self._after_change(change.actor, "status", old.value, change.status.value, comment)
         if change.status.is_closed:
-            await self._cancel_boomerangs(f"the alert was marked {change.status.value}")
+            await alert_boomerang.cancel_open(
+                self.fx, f"the alert was marked {change.status.value}"
+            )
 
     async def _apply_assignee(self, change: AssigneeChange) -> None:
         st = self._state
@@ -192,14 +188,12 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
             return
         name = change.assignee_name
         if change.assignee_id and not name:
-            name = await workflow.execute_activity(
-                "slack.user_name", change.assignee_id, result_type=str, **BEST_EFFORT_OPTS
-            )
+            name = await self.fx.user_name(change.assignee_id)
         old_id, old_name = st.assignee_id, st.assignee_name
         st.assignee_id = change.assignee_id
         st.assignee_name = name if change.assignee_id else ""
         st.revision += 1
-        await self._history(
+        await self.fx.history(
             "assignee_changed",
             change.actor,
             key=f"assignee/{change.key}",
@@ -217,12 +211,12 @@ class AlertWorkflow(AlertContext, AlertBoomerangs):
     async def _after_change(
         self, actor: Actor, what: str, old: str | None, new: str | None, comment: str | None
     ) -> None:
-        await self._project()
+        await self.fx.project()
         self._upsert_search_attributes()
         self._set_details()
-        await self._rerender_everywhere()
+        await self.fx.rerender_everywhere()
         reply = render_change_reply(actor.mention(), what, old, new, comment)
-        await self._reply_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
+        await self.fx.reply_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
 
     # ---- bookkeeping --------------------------------------------------------------------------
 

@@ -5,120 +5,117 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
 
+from workflows import boomerang
 from workflows.alert_effects import AlertEffects
 
 with workflow.unsafe.imports_passed_through():
-    from slackui import boomerang as boomerang_ui
-    from workflows.types import (
-        SYSTEM,
-        Actor,
-        BoomerangAsk,
-        BoomerangEvent,
-        BoomerangInfo,
-        BoomerangInput,
-        boomerang_workflow_id,
+    from parley.domain import SYSTEM, Actor
+    from parley.slack.ui import boomerang as boomerang_ui
+    from workflows.alert_types import BoomerangAsk, BoomerangInfo, boomerang_workflow_id
+    from workflows.boomerang_types import BoomerangEvent, BoomerangInput
+
+
+async def start(fx: AlertEffects, ask: BoomerangAsk) -> None:
+    st = fx.state
+    if st.status.is_closed:
+        await fx.tell(ask, "This alert is closed; reopen it before asking someone.")
+        return
+    st.boomerang_seq += 1
+    child_id = boomerang_workflow_id(st.alert.id, st.boomerang_seq)
+    st.boomerangs.append(
+        BoomerangInfo(
+            id=child_id,
+            recipient_id=ask.recipient_id,
+            asker_id=ask.actor.id,
+            question=ask.question,
+        )
+    )
+    # ABANDON: the question outlives this run when the alert continues-as-new; the child
+    # reports to the alert by workflow id, which always reaches the latest run.
+    await workflow.start_child_workflow(
+        boomerang.BoomerangWorkflow.run,
+        BoomerangInput(
+            boomerang_id=child_id,
+            alert_id=st.alert.id,
+            alert_title=st.alert.title,
+            alert_severity=st.alert.severity,
+            console_url=f"{fx.inp.console_base_url.rstrip('/')}/alerts/{st.alert.id}",
+            asker=ask.actor,
+            recipient_id=ask.recipient_id,
+            question=ask.question,
+            first_event=st.alert.first_event if ask.share_event else None,
+            delays=fx.inp.boomerang_delays,
+        ),
+        id=child_id,
+        parent_close_policy=ParentClosePolicy.ABANDON,
+        static_summary=f"🪃 asking {ask.recipient_id} about alert {st.alert.id}"[:200],
     )
 
 
-class AlertBoomerangs(AlertEffects):
-    # ---- Boomerang 🪃 -------------------------------------------------------------------------
-
-    async def _start_boomerang(self, ask: BoomerangAsk) -> None:
-        st = self._state
-        if st.status.is_closed:
-            await self._tell(ask, "This alert is closed; reopen it before asking someone.")
-            return
-        st.boomerang_seq += 1
-        child_id = boomerang_workflow_id(st.alert.id, st.boomerang_seq)
-        st.boomerangs.append(
-            BoomerangInfo(
-                id=child_id,
-                recipient_id=ask.recipient_id,
-                asker_id=ask.actor.id,
-                question=ask.question,
-            )
+async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
+    st = fx.state
+    info = next((b for b in st.boomerangs if b.id == event.boomerang_id), None)
+    if info is None:
+        return
+    asker, whom = f"<@{info.asker_id}>", f"<@{info.recipient_id}>"
+    actor = SYSTEM
+    comment: str | None = event.detail
+    if event.kind == "asked":
+        actor = Actor(source="slack", id=info.asker_id)
+        comment = info.question
+        text = f"🪃 {asker} asked {whom}:\n" + boomerang_ui.answer_summary(None, info.question)
+    elif event.kind == "undeliverable":
+        info.status = "undeliverable"
+        text = (
+            f"🪃 {asker}, Parley could not deliver your question to {whom} "
+            f"(`{event.detail}`). Try asking someone else."
         )
-        # ABANDON: the question outlives this run when the alert continues-as-new; the child
-        # reports to the alert by workflow id, which always reaches the latest run.
-        await workflow.start_child_workflow(
-            "BoomerangWorkflow",
-            BoomerangInput(
-                boomerang_id=child_id,
-                alert_id=st.alert.id,
-                alert_title=st.alert.title,
-                alert_severity=st.alert.severity,
-                console_url=f"{self._inp.console_base_url.rstrip('/')}/alerts/{st.alert.id}",
-                asker=ask.actor,
-                recipient_id=ask.recipient_id,
-                question=ask.question,
-                first_event=st.alert.first_event if ask.share_event else None,
-                delays=self._inp.boomerang_delays,
-            ),
-            id=child_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"🪃 asking {ask.recipient_id} about alert {st.alert.id}"[:200],
+    elif event.kind == "reminded":
+        text = f"⏰ Reminded {whom} of {asker}'s question."
+    elif event.kind == "escalated":
+        text = f"⚠️ {asker}: {whom} has not answered your Boomerang yet."
+    elif event.kind == "expired":
+        info.status = "expired"
+        text = f"⌛ {whom} did not answer {asker}'s question; it has expired."
+    elif event.kind == "cancelled":
+        info.status = "cancelled"
+        text = f"🪃 The question to {whom} is no longer needed ({event.detail})."
+    else:  # answered
+        info.status = "answered"
+        info.answer_kind, info.answer_text = event.answer_kind, event.answer_text
+        actor = Actor(source="slack", id=info.recipient_id)
+        comment = event.answer_text or {
+            "yes": "Yes, this was me",
+            "no": "No, this wasn't me",
+        }.get(event.answer_kind or "", "")
+        text = f"🪃 {whom} answered {asker}:\n" + boomerang_ui.answer_summary(
+            event.answer_kind, event.answer_text
         )
+        if event.answer_kind == "no":
+            text = f"🚨 *Security signal:* {whom} says this was *not* them.\n" + text
+    await fx.history(
+        f"boomerang_{event.kind}",
+        actor,
+        key=f"boomerang/{info.id}/{event.kind}",
+        from_value=info.asker_id,
+        to_value=info.recipient_id,
+        comment=comment,
+    )
+    if event.kind == "answered" and event.answer_kind == "no":
+        st.denied_by.append(info.recipient_id)
+        st.revision += 1
+        await fx.rerender_everywhere()
+    await fx.reply_everywhere(f"{info.id}/{event.kind}", text, None)
 
-    async def _boomerang_happened(self, event: BoomerangEvent) -> None:
-        st = self._state
-        info = next((b for b in st.boomerangs if b.id == event.boomerang_id), None)
-        if info is None:
-            return
-        asker, whom = f"<@{info.asker_id}>", f"<@{info.recipient_id}>"
-        actor = SYSTEM
-        comment: str | None = event.detail
-        if event.kind == "asked":
-            actor = Actor(source="slack", id=info.asker_id)
-            comment = info.question
-            text = f"🪃 {asker} asked {whom}:\n" + boomerang_ui.answer_summary(None, info.question)
-        elif event.kind == "undeliverable":
-            info.status = "undeliverable"
-            text = (
-                f"🪃 {asker}, Parley could not deliver your question to {whom} "
-                f"(`{event.detail}`). Try asking someone else."
-            )
-        elif event.kind == "reminded":
-            text = f"⏰ Reminded {whom} of {asker}'s question."
-        elif event.kind == "escalated":
-            text = f"⚠️ {asker}: {whom} has not answered your Boomerang yet."
-        elif event.kind == "expired":
-            info.status = "expired"
-            text = f"⌛ {whom} did not answer {asker}'s question; it has expired."
-        elif event.kind == "cancelled":
-            info.status = "cancelled"
-            text = f"🪃 The question to {whom} is no longer needed ({event.detail})."
-        else:  # answered
-            info.status = "answered"
-            info.answer_kind, info.answer_text = event.answer_kind, event.answer_text
-            actor = Actor(source="slack", id=info.recipient_id)
-            comment = event.answer_text or {
-                "yes": "Yes, this was me",
-                "no": "No, this wasn't me",
-            }.get(event.answer_kind or "", "")
-            text = f"🪃 {whom} answered {asker}:\n" + boomerang_ui.answer_summary(
-                event.answer_kind, event.answer_text
-            )
-            if event.answer_kind == "no":
-                text = f"🚨 *Security signal:* {whom} says this was *not* them.\n" + text
-        await self._history(
-            f"boomerang_{event.kind}",
-            actor,
-            key=f"boomerang/{info.id}/{event.kind}",
-            from_value=info.asker_id,
-            to_value=info.recipient_id,
-            comment=comment,
-        )
-        if event.kind == "answered" and event.answer_kind == "no":
-            st.denied_by.append(info.recipient_id)
-            st.revision += 1
-            await self._rerender_everywhere()
-        await self._reply_everywhere(f"{info.id}/{event.kind}", text, None)
 
-    async def _cancel_boomerangs(self, reason: str) -> None:
-        for info in self._state.boomerangs:
-            if info.status != "open":
-                continue
-            try:
-                await workflow.get_external_workflow_handle(info.id).signal("cancel", reason)
-            except Exception as err:  # already finished: its own event will say how
-                workflow.logger.warning("could not cancel %s: %s", info.id, err)
+async def cancel_open(fx: AlertEffects, reason: str) -> None:
+    for info in fx.state.boomerangs:
+        if info.status != "open":
+            continue
+        try:
+            handle = workflow.get_external_workflow_handle_for(
+                boomerang.BoomerangWorkflow.run, info.id
+            )
+            await handle.signal(boomerang.BoomerangWorkflow.cancel, reason)
+        except Exception as err:  # already finished: its own event will say how
+            workflow.logger.warning("could not cancel %s: %s", info.id, err)

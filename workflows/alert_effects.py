@@ -1,89 +1,49 @@
-"""AlertWorkflow's side effects: Slack posts, re-renders, thread replies, history writes.
+"""AlertEffects: everything AlertWorkflow does to the world, each effect one activity call.
 
-A mixin of plain methods (no handlers): every one runs activities from the workflow's main loop.
+The workflow owns one instance (`self.fx`) and calls it from its main loop only: history writes,
+the console projection, posts, re-renders, thread replies and notes to a user. Every call is a
+typed reference to the activity that implements it (`SlackActivities.update_alert`, …).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, SLACK_OPTS
+
 with workflow.unsafe.imports_passed_through():
-    from activities.slack_errors import PERMANENT, permanent_code
-    from workflows.types import (
-        SYSTEM,
-        Actor,
-        AlertState,
-        AlertWorkflowInput,
-        AssigneeChange,
-        BoomerangAsk,
-        Destination,
-        HistoryEntry,
-        IntelRequest,
+    from activities.history import HistoryActivities, Projection, SaveCopyRequest
+    from activities.slack import (
         NotifyUserRequest,
         PostAlertRequest,
-        Projection,
-        SaveCopyRequest,
-        SlackCopy,
-        StatusChange,
+        SlackActivities,
         ThreadReplyRequest,
         UpdateCopyRequest,
         UpdateCopyResult,
     )
-
-
-SLACK_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=0,  # bounded by schedule_to_close: a Slack outage must not lose the alert
-    non_retryable_error_types=[PERMANENT],
-)
-SLACK_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(days=3),
-    "retry_policy": SLACK_RETRY,
-}
-DB_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=20),
-    "schedule_to_close_timeout": timedelta(days=3),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-    ),
-}
-ENRICH_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=20),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
-}
-# Nice-to-have calls (permalinks, display names) give up quickly instead of blocking a change.
-BEST_EFFORT_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_attempts=3),
-}
+    from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy
+    from parley.slack.errors import permanent_code
+    from workflows.alert_types import AlertState, AlertWorkflowInput, Request
 
 
 class AlertEffects:
-    # Set by AlertWorkflow.__init__; declared here for type checkers.
-    _state: AlertState
-    _inp: AlertWorkflowInput
+    def __init__(self, state: AlertState, inp: AlertWorkflowInput) -> None:
+        self.state = state
+        self.inp = inp
 
-    # ---- side effects ------------------------------------------------------------------------
-
-    async def _post_everywhere(self, destinations: list[Destination]) -> None:
+    async def post_everywhere(self, destinations: list[Destination]) -> None:
         async def post(dest: Destination) -> SlackCopy:
             try:
-                return await workflow.execute_activity(
-                    "slack.post_alert",
+                return await workflow.execute_activity_method(
+                    SlackActivities.post_alert,
                     PostAlertRequest(
-                        state=self._state,
+                        state=self.state,
                         destination=dest,
-                        console_base_url=self._inp.console_base_url,
+                        console_base_url=self.inp.console_base_url,
                     ),
-                    result_type=SlackCopy,
                     summary=f"post to {dest.name}",
                     **SLACK_OPTS,
                 )
@@ -97,22 +57,21 @@ class AlertEffects:
                 )
 
         copies = await asyncio.gather(*(post(d) for d in destinations))
-        self._state.copies = list(copies)
+        self.state.copies = list(copies)
         for copy in copies:
             if copy.failed:
-                await self._delivery_failed(copy)
+                await self.delivery_failed(copy)
             else:
-                await self._save_copy(copy)
+                await self.save_copy(copy)
 
-    async def _rerender_everywhere(self) -> None:
+    async def rerender_everywhere(self) -> None:
         async def update(copy: SlackCopy) -> UpdateCopyResult:
             try:
-                return await workflow.execute_activity(
-                    "slack.update_alert",
+                return await workflow.execute_activity_method(
+                    SlackActivities.update_alert,
                     UpdateCopyRequest(
-                        state=self._state, target=copy, console_base_url=self._inp.console_base_url
+                        state=self.state, target=copy, console_base_url=self.inp.console_base_url
                     ),
-                    result_type=UpdateCopyResult,
                     summary=f"re-render in {copy.destination_name or copy.channel}",
                     **SLACK_OPTS,
                 )
@@ -120,38 +79,51 @@ class AlertEffects:
                 code = permanent_code(err) or "gave_up"
                 return UpdateCopyResult(target=copy.model_copy(update={"failed": code}))
 
-        live = [c for c in self._state.copies if c.ts and not c.failed]
+        live = [c for c in self.state.copies if c.ts and not c.failed]
         results = await asyncio.gather(*(update(c) for c in live))
         by_dest = {r.target.destination_id: r for r in results}
-        self._state.copies = [
+        self.state.copies = [
             by_dest[c.destination_id].target if c.destination_id in by_dest else c
-            for c in self._state.copies
+            for c in self.state.copies
         ]
         for result in results:
             if result.target.failed:
-                await self._delivery_failed(result.target)
+                await self.delivery_failed(result.target)
             elif result.reposted:
-                await self._save_copy(result.target)
-                await self._history(
+                await self.save_copy(result.target)
+                await self.history(
                     "message_reposted",
                     SYSTEM,
-                    key=f"reposted/{result.target.destination_id}/r{self._state.revision}",
+                    key=f"reposted/{result.target.destination_id}/r{self.state.revision}",
                     comment=f"the alert message in {result.target.channel} was gone; posted again",
                 )
 
-    async def _reply_everywhere(
-        self, key_suffix: str, text: str, blocks: list[dict] | None
-    ) -> None:
+    async def reply_everywhere(self, key_suffix: str, text: str, blocks: list[dict] | None) -> None:
         async def reply(copy: SlackCopy) -> None:
             try:
-                await self._reply_in(copy, key_suffix, text, blocks)
+                await self.reply_in(copy, key_suffix, text, blocks)
             except ActivityError as err:  # one channel's trouble must not block the others'
                 workflow.logger.warning("thread reply in %s failed: %s", copy.channel, err)
 
-        await asyncio.gather(*(reply(c) for c in self._state.copies if c.ts and not c.failed))
+        await asyncio.gather(*(reply(c) for c in self.state.copies if c.ts and not c.failed))
 
-    async def _delivery_failed(self, copy: SlackCopy) -> None:
-        await self._history(
+    async def reply_in(
+        self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
+    ) -> None:
+        await workflow.execute_activity_method(
+            SlackActivities.thread_reply,
+            ThreadReplyRequest(
+                alert_id=self.state.alert.id,
+                target=copy,
+                key=f"reply/{self.state.alert.id}/{copy.destination_id}/{key_suffix}",
+                text=text,
+                blocks=blocks,
+            ),
+            **SLACK_OPTS,
+        )
+
+    async def delivery_failed(self, copy: SlackCopy) -> None:
+        await self.history(
             "delivery_failed",
             SYSTEM,
             key=f"delivery_failed/{copy.destination_id}/{copy.failed}",
@@ -159,40 +131,39 @@ class AlertEffects:
             comment=f"Slack refused delivery to {copy.destination_name or copy.channel}: "
             f"{copy.failed}",
         )
-        await self._save_copy(copy, permalink=False)
+        await self.save_copy(copy, permalink=False)
 
-    async def _save_copy(self, copy: SlackCopy, permalink: bool = True) -> None:
+    async def save_copy(self, copy: SlackCopy, permalink: bool = True) -> None:
         link = None
         if permalink and copy.ts:
-            link = await workflow.execute_activity(
-                "slack.permalink", copy, result_type=str | None, **BEST_EFFORT_OPTS
+            link = await workflow.execute_activity_method(
+                SlackActivities.permalink, copy, **BEST_EFFORT_OPTS
             )
-        await workflow.execute_activity(
-            "history.save_copy",
-            SaveCopyRequest(alert_id=self._state.alert.id, target=copy, permalink=link),
+        await workflow.execute_activity_method(
+            HistoryActivities.save_copy,
+            SaveCopyRequest(alert_id=self.state.alert.id, target=copy, permalink=link),
             **DB_OPTS,
         )
 
-    async def _tell(
-        self, change: StatusChange | AssigneeChange | BoomerangAsk | IntelRequest, text: str
-    ) -> None:
-        if change.actor.source != "slack" or not change.actor.id:
+    async def tell(self, request: Request, text: str) -> None:
+        """An ephemeral note to the Slack user who asked (a refusal, say); best effort."""
+        if request.actor.source != "slack" or not request.actor.id:
             return
         try:
-            await workflow.execute_activity(
-                "slack.notify_user",
+            await workflow.execute_activity_method(
+                SlackActivities.notify_user,
                 NotifyUserRequest(
-                    user_id=change.actor.id,
+                    user_id=request.actor.id,
                     text=text,
-                    channel=change.reply_channel,
-                    response_url=change.response_url,
+                    channel=request.reply_channel,
+                    response_url=request.response_url,
                 ),
                 **BEST_EFFORT_OPTS,
             )
         except ActivityError as err:
-            workflow.logger.warning("could not tell %s: %s", change.actor.id, err)
+            workflow.logger.warning("could not tell %s: %s", request.actor.id, err)
 
-    async def _history(
+    async def history(
         self,
         action: str,
         actor: Actor,
@@ -203,7 +174,7 @@ class AlertEffects:
         comment: str | None = None,
     ) -> None:
         entry = HistoryEntry(
-            alert_id=self._state.alert.id,
+            alert_id=self.state.alert.id,
             key=key,
             at=workflow.now(),
             actor=actor,
@@ -212,12 +183,12 @@ class AlertEffects:
             to_value=to_value,
             comment=comment,
         )
-        await workflow.execute_activity("history.record", entry, **DB_OPTS)
+        await workflow.execute_activity_method(HistoryActivities.record, entry, **DB_OPTS)
 
-    async def _project(self) -> None:
-        st = self._state
-        await workflow.execute_activity(
-            "history.project",
+    async def project(self) -> None:
+        st = self.state
+        await workflow.execute_activity_method(
+            HistoryActivities.project,
             Projection(
                 alert_id=st.alert.id,
                 status=st.status,
@@ -228,18 +199,7 @@ class AlertEffects:
             **DB_OPTS,
         )
 
-    async def _reply_in(
-        self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
-    ) -> None:
-        await workflow.execute_activity(
-            "slack.thread_reply",
-            ThreadReplyRequest(
-                alert_id=self._state.alert.id,
-                target=copy,
-                key=f"reply/{self._state.alert.id}/{copy.destination_id}/{key_suffix}",
-                text=text,
-                blocks=blocks,
-            ),
-            result_type=str,
-            **SLACK_OPTS,
+    async def user_name(self, user_id: str) -> str:
+        return await workflow.execute_activity_method(
+            SlackActivities.user_name, user_id, **BEST_EFFORT_OPTS
         )

@@ -14,37 +14,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
+from workflows import alert
+from workflows.options import BEST_EFFORT_OPTS, DM_OPTS
+
 with workflow.unsafe.imports_passed_through():
-    from activities.slack_errors import PERMANENT, permanent_code
-    from workflows.types import (
+    from activities.slack import DmRef, DmRequest, NotifyUserRequest, SlackActivities
+    from parley.slack.errors import permanent_code
+    from workflows.alert_types import alert_workflow_id
+    from workflows.boomerang_types import (
         BoomerangAnswer,
         BoomerangEvent,
         BoomerangEventKind,
-        BoomerangInfo,
         BoomerangInput,
         BoomerangStatus,
-        DmRef,
-        DmRequest,
-        NotifyUserRequest,
-        alert_workflow_id,
     )
-
-SLACK_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "schedule_to_close_timeout": timedelta(days=1),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(minutes=2),
-        non_retryable_error_types=[PERMANENT],
-    ),
-}
-NOTIFY_OPTS = {
-    "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_attempts=3),
-}
 
 
 @workflow.defn
@@ -79,30 +64,16 @@ class BoomerangWorkflow:
         if self._status == "open" and self._cancel_reason is None:
             self._cancel_reason = reason
 
-    @workflow.query
-    def info(self) -> BoomerangInfo:
-        a = self._answer
-        return BoomerangInfo(
-            id=self._inp.boomerang_id,
-            recipient_id=self._inp.recipient_id,
-            asker_id=self._inp.asker.id,
-            question=self._inp.question,
-            status=self._status,
-            answer_kind=a.kind if a else None,
-            answer_text=a.text if a else None,
-        )
-
     # ---- main loop --------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: BoomerangInput) -> BoomerangStatus:
         try:
-            self._dm = await workflow.execute_activity(
-                "slack.boomerang_dm",
+            self._dm = await workflow.execute_activity_method(
+                SlackActivities.boomerang_dm,
                 DmRequest(user_id=inp.recipient_id, key=f"{inp.boomerang_id}/dm", boomerang=inp),
-                result_type=DmRef,
                 summary=f"DM {inp.recipient_id}",
-                **SLACK_OPTS,
+                **DM_OPTS,
             )
         except ActivityError as err:
             self._status = "undeliverable"
@@ -151,8 +122,8 @@ class BoomerangWorkflow:
 
     async def _stage(self, kind: BoomerangEventKind) -> None:
         if kind == "reminded":
-            await workflow.execute_activity(
-                "slack.boomerang_reminder",
+            await workflow.execute_activity_method(
+                SlackActivities.boomerang_reminder,
                 DmRequest(
                     user_id=self._inp.recipient_id,
                     key=f"{self._inp.boomerang_id}/reminder",
@@ -160,8 +131,7 @@ class BoomerangWorkflow:
                     channel=self._dm.channel if self._dm else None,
                     ts=self._dm.ts if self._dm else None,
                 ),
-                result_type=DmRef,
-                **SLACK_OPTS,
+                **DM_OPTS,
             )
             await self._tell_alert("reminded")
         elif kind == "escalated":
@@ -185,8 +155,8 @@ class BoomerangWorkflow:
             return
         a = self._answer if self._status == "answered" else None
         try:
-            await workflow.execute_activity(
-                "slack.boomerang_dm",
+            await workflow.execute_activity_method(
+                SlackActivities.boomerang_dm,
                 DmRequest(
                     user_id=self._inp.recipient_id,
                     key=f"{self._inp.boomerang_id}/dm",
@@ -197,8 +167,7 @@ class BoomerangWorkflow:
                     channel=self._dm.channel,
                     ts=self._dm.ts,
                 ),
-                result_type=DmRef,
-                **SLACK_OPTS,
+                **DM_OPTS,
             )
         except ActivityError as err:  # the answer still counts if the DM cannot be re-rendered
             workflow.logger.warning("could not re-render the Boomerang DM: %s", err)
@@ -207,15 +176,15 @@ class BoomerangWorkflow:
         while self._refusals:
             answer, text = self._refusals.pop(0)
             try:
-                await workflow.execute_activity(
-                    "slack.notify_user",
+                await workflow.execute_activity_method(
+                    SlackActivities.notify_user,
                     NotifyUserRequest(
                         user_id=answer.user_id,
                         text=text,
                         response_url=answer.response_url,
                         channel=self._dm.channel if self._dm else None,
                     ),
-                    **NOTIFY_OPTS,
+                    **BEST_EFFORT_OPTS,
                 )
             except ActivityError as err:
                 workflow.logger.warning("could not tell %s: %s", answer.user_id, err)
@@ -236,8 +205,10 @@ class BoomerangWorkflow:
             answer_kind=answer_kind,  # type: ignore[arg-type]
             answer_text=answer_text,
         )
-        alert = workflow.get_external_workflow_handle(alert_workflow_id(self._inp.alert_id))
+        handle = workflow.get_external_workflow_handle_for(
+            alert.AlertWorkflow.run, alert_workflow_id(self._inp.alert_id)
+        )
         try:
-            await alert.signal("boomerang_event", event)
+            await handle.signal(alert.AlertWorkflow.boomerang_event, event)
         except Exception as err:  # the alert's retention ended: nobody is left to tell
             workflow.logger.warning("alert workflow did not take %s: %s", kind, err)

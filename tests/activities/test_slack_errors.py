@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from temporalio.exceptions import ApplicationError
 
-from activities.slack_errors import (
+from parley.slack.errors import (
     PERMANENT,
     RATE_LIMITED,
     TRANSIENT,

@@ -18,14 +18,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devstack import ApiServer
-from enrichment import Enricher, EnrichmentConfig
-from settings import Settings
-from slack_standin import StandIn
-from store import repo
-from store.db import Database, migrate
+from parley.domain import DestinationIn
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.service import Enricher
+from parley.settings import Settings
+from parley.store import repo
+from parley.store.db import Database, migrate
 from tests.store.store_support import fresh_pg_database
-from workflows.types import AlertState, DestinationIn, alert_workflow_id
+from tools.devstack import ApiServer
+from tools.slack_standin import StandIn
+from workflows.alert_types import AlertState, alert_workflow_id
 
 API_TOKEN = "test-api-token"
 SIGNING_SECRET = "test-signing-secret"

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from slackui import ids
+from parley.domain import Status
+from parley.slack.ui import ids
 from tests.e2e.conftest import Stack, new_alert
-from workflows.types import AlertState, Status
+from workflows.alert_types import AlertState
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from enrichment import Enricher, EnrichmentConfig
-from slackui import ids
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.service import Enricher
+from parley.slack.ui import ids
 from tests.e2e.conftest import Stack, new_alert
-from workflows.types import AlertState
+from workflows.alert_types import AlertState
 
 ALICE = "U0ALICE"
 PUBLIC_IP = "8.8.8.8"  # a well-known address the embedded data places

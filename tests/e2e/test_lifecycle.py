@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from slackui import ids
+from parley.domain import Status
+from parley.slack.ui import ids
 from tests.e2e.conftest import Stack, new_alert
-from workflows.types import Status
 
 ALICE = "U0ALICE"
 BOB = "U0BOB"
@@ -353,8 +353,8 @@ async def test_deleted_message_is_posted_again_on_update(fresh: Stack) -> None:
 
 
 async def test_dead_channel_is_recorded_as_delivery_failure(fresh: Stack) -> None:
-    from store import repo
-    from workflows.types import DestinationIn
+    from parley.domain import DestinationIn
+    from parley.store import repo
 
     dest = await repo.create_destination(
         fresh.db, DestinationIn(name="nobot", channel="C0NOBOT", rule_ids=["Only.This.Rule"])
@@ -427,7 +427,7 @@ async def test_intake_validates_and_requires_a_token(fresh: Stack) -> None:
 async def test_search_attributes_find_the_alert(fresh: Stack) -> None:
     import subprocess
 
-    from devstack import temporal_binary
+    from tools.devstack import temporal_binary
 
     alert = new_alert(rule_id="Rule.For.Search")
     state = await _posted(fresh, alert)
@@ -505,7 +505,7 @@ async def test_a_storm_into_one_channel_is_throttled_not_lost(fresh: Stack) -> N
 
 
 async def test_alert_claimed_while_temporal_was_down_starts_on_retry(fresh: Stack) -> None:
-    from devstack import ApiServer
+    from tools.devstack import ApiServer
 
     # The same app and database, but its Temporal address answers nothing.
     cut_off = ApiServer(fresh.settings.model_copy(update={"temporal_address": "127.0.0.1:9"}))
@@ -518,8 +518,8 @@ async def test_alert_claimed_while_temporal_was_down_starts_on_retry(fresh: Stac
     finally:
         await asyncio.to_thread(cut_off.stop)
     # A claim whose workflow never started (Temporal refused the start after the insert):
-    from store import repo
-    from workflows.types import AlertIn
+    from parley.domain import AlertIn
+    from parley.store import repo
 
     await repo.claim_alert(fresh.db, AlertIn.model_validate(alert), f"alert-{alert['id']}")
     # The pipeline retries against a healthy API: the claim is there, the workflow is not.

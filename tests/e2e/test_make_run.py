@@ -1,6 +1,6 @@
 """The README's quick start: the stack `make run` starts, an alert by curl, a click by the driver.
 
-Runs devstack.py (what `make run` runs after installing) on spare ports and a temporary data
+Runs tools/devstack.py (what `make run` runs after installing) on spare ports and a temporary data
 folder, so it never collides with a developer's own stack or the test session's dev server.
 """
 
@@ -101,7 +101,11 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
     env.pop("PARLEY_API_TOKEN", None)
     log = (tmp_path / "stack.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "devstack.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "tools.devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     api = f"http://127.0.0.1:{ports['api']}"
     standin = f"http://127.0.0.1:{ports['standin']}"

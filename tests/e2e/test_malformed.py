@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from slackui import ids
+from parley.slack.ui import ids
 from tests.e2e.conftest import Stack
 
 USER = {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": "T0PARLEY"}

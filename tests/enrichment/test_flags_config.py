@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from enrichment.config import EnrichmentConfig
-from enrichment.flags import flag_emoji, place_label
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.flags import flag_emoji, place_label
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from enrichment.config import EnrichmentConfig
-from enrichment.embedded import load_embedded
-from enrichment.models import EnrichmentUnavailable
-from enrichment.rdap import lookup_rdap
-from enrichment.service import Enricher
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.embedded import load_embedded
+from parley.enrichment.models import EnrichmentUnavailable
+from parley.enrichment.rdap import lookup_rdap
+from parley.enrichment.service import Enricher
 from tests.enrichment.conftest import NetworkGuard
 
 

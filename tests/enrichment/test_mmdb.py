@@ -10,8 +10,8 @@ from typing import Any
 import maxminddb
 import pytest
 
-from enrichment.mmdb import MmdbSource, normalise
-from enrichment.models import EnrichmentUnavailable
+from parley.enrichment.mmdb import MmdbSource, normalise
+from parley.enrichment.models import EnrichmentUnavailable
 from tests.enrichment import layouts
 from tests.enrichment.conftest import BUILD_EPOCH, MakeMmdb
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from enrichment.ranges import analysable_ips, classify, is_analysable, parse_ip
+from parley.domain import ip_values
+from parley.enrichment.ranges import classify, is_analysable, parse_ip
 
 # (address, routable, category, rfc, cidr)
 CASES = [
@@ -117,7 +118,7 @@ def test_zone_index_is_dropped() -> None:
     assert classify("FE80::1%eth0").ip == "fe80::1"
 
 
-def test_analysable_ips_from_attribute_values() -> None:
-    values = ["alice", "198.51.100.7", 42, None, "[2001:DB8::1]", "198.51.100.7", "2001:db8::1"]
-    assert analysable_ips(values) == ["198.51.100.7", "2001:db8::1"]
-    assert analysable_ips(["no ip here", "user@example.com"]) == []
+def test_ip_values_of_alert_attributes() -> None:
+    attrs = {"user": ["alice"], "src": ["198.51.100.7", " 198.51.100.7 "], "v6": ["[2001:DB8::1]"]}
+    assert ip_values(attrs) == [("src", "198.51.100.7"), ("v6", "[2001:DB8::1]")]
+    assert ip_values({"x": ["no ip here", "user@example.com"]}) == []

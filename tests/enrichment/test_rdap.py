@@ -15,10 +15,10 @@ from pathlib import Path
 import ipwhois.rdap
 import pytest
 
-from enrichment.config import EnrichmentConfig
-from enrichment.models import EnrichmentUnavailable
-from enrichment.rdap import lookup_rdap
-from enrichment.service import Enricher
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.models import EnrichmentUnavailable
+from parley.enrichment.rdap import lookup_rdap
+from parley.enrichment.service import Enricher
 from tests.enrichment.loopback import Loopback, loopback_server
 
 DATA = Path(__file__).parent / "data"

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.cache import SingleFlightCache
-from enrichment.config import EnrichmentConfig
-from enrichment.embedded import NO_DATA_MESSAGE
-from enrichment.mmdb import GeoRecord, MmdbSource
-from enrichment.models import EnrichmentUnavailable, Provenance, RdapResult, ThreatIntel
-from enrichment.ranges import RangeInfo, classify
-from enrichment.service import Enricher
-from enrichment.tor import TorExitList
-from enrichment.tor_source import write_tor_cache
+from parley.enrichment.cache import SingleFlightCache
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.embedded import NO_DATA_MESSAGE
+from parley.enrichment.mmdb import GeoRecord, MmdbSource
+from parley.enrichment.models import EnrichmentUnavailable, Provenance, RdapResult, ThreatIntel
+from parley.enrichment.ranges import RangeInfo, classify
+from parley.enrichment.service import Enricher
+from parley.enrichment.tor import TorExitList
+from parley.enrichment.tor_source import write_tor_cache
 from tests.enrichment import layouts
 from tests.enrichment.conftest import BUILD_EPOCH, MakeMmdb
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.tor import TorExitList, TorListError, detect_format, parse_exit_addresses
-from enrichment.tor_source import (
+from parley.enrichment.tor import TorExitList, TorListError, detect_format, parse_exit_addresses
+from parley.enrichment.tor_source import (
     TorListStore,
     load_tor_list,
     refresh_tor_list,

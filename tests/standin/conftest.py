@@ -14,7 +14,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import StandIn
+from tools.slack_standin import StandIn
 
 TOKEN = "xoxb-standin-token"
 SECRET = "parley-dev-signing-secret"

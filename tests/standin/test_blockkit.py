@@ -8,8 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import StandIn
-from slack_standin.blockkit import validate_message_blocks, validate_view
+from tools.slack_standin import StandIn
+from tools.slack_standin.blockkit import validate_message_blocks, validate_view
 
 
 def section(text: str) -> dict[str, Any]:

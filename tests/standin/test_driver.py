@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import InteractionResult, StandIn
+from tools.slack_standin import InteractionResult, StandIn
 
 SECRET = "parley-dev-signing-secret"
 TRIGGER_RE = re.compile(r"^\d{13}\.\d{13}\.[0-9a-f]{32}$")

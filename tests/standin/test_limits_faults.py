@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import StandIn
+from tools.slack_standin import StandIn
 
 TOKEN = "xoxb-standin-token"
 

@@ -16,7 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import StandIn, default_workspace_path
+from tools.slack_standin import StandIn, default_workspace_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def test_default_workspace_path_ships() -> None:
 
 def test_import_starts_nothing() -> None:
     code = (
-        "import threading, slack_standin, slack_standin.__main__;"
+        "import threading, tools.slack_standin, tools.slack_standin.__main__;"
         "assert [t.name for t in threading.enumerate()] == ['MainThread']"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=30)
@@ -121,7 +121,7 @@ def test_command_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "slack_standin",
+            "tools.slack_standin",
             "--port",
             "0",
             "--no-rate-limits",

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from slack_standin import StandIn
+from tools.slack_standin import StandIn
 
 Trigger = Callable[..., Awaitable[str]]
 

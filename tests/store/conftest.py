@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from store.db import Database, migrate
-from store.models import AlertRow, DestinationRow, HistoryRow, SlackMessageRow
+from parley.domain import AlertIn, Severity
+from parley.store.db import Database, migrate
+from parley.store.models import AlertRow, DestinationRow, HistoryRow, SlackMessageRow
 from tests.store.store_support import BACKENDS, T0, fresh_pg_database
-from workflows.types import AlertIn, Severity
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

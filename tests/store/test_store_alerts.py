@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from store import repo
-from store.db import Database
+from parley.domain import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
+from parley.store import repo
+from parley.store.db import Database
 from tests.store.store_support import T0
-from workflows.types import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
 
 SLACK = Actor(source="slack", id="U123", name="alice")
 MakeAlert = Callable[..., AlertIn]

@@ -11,12 +11,12 @@ import pytest
 from fastapi import FastAPI
 
 from api import console, destinations
-from settings import Settings
-from store import repo
-from store.db import Database
-from store.views import AlertDetail
+from parley.domain import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
+from parley.settings import Settings
+from parley.store import repo
+from parley.store.db import Database
+from parley.store.views import AlertDetail
 from tests.store.store_support import T0
-from workflows.types import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
 
 AUTH = {"Authorization": "Bearer t"}
 ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

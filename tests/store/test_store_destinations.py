@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from store import repo
-from store.db import Database
-from workflows.types import AlertIn, DestinationIn, Severity
+from parley.domain import AlertIn, DestinationIn, Severity
+from parley.store import repo
+from parley.store.db import Database
 
 WriteFile = Callable[[str, str], str]
 

@@ -16,8 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, Table, inspect, text
 from sqlalchemy.engine import Connection
 
-from store.db import Database, alembic_config, migrate, migrate_async, normalize_url
-from store.models import AlertRow, Base
+from parley.store.db import Database, alembic_config, migrate, migrate_async, normalize_url
+from parley.store.models import AlertRow, Base
 from tests.store.store_support import BACKENDS
 
 
@@ -66,7 +66,7 @@ async def test_compare_metadata_detects_drift(session_db: Database) -> None:
 
 RACER = """
 import sys
-from store.db import migrate
+from parley.store.db import migrate
 print("ready", flush=True)
 sys.stdin.readline()
 migrate(sys.argv[1])
@@ -151,7 +151,7 @@ async def test_sqlite_connection_settings(tmp_path: Path) -> None:
 
 
 async def test_session_commits_or_rolls_back(db: Database, make_alert: Any) -> None:
-    from store import repo
+    from parley.store import repo
 
     alert = make_alert()
     assert await repo.claim_alert(db, alert, "wf-1")

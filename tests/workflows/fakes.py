@@ -13,21 +13,21 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.slack_errors import PERMANENT
-from enrichment import Enricher, EnrichmentConfig, ThreatIntel
-from workflows.types import (
+from activities.history import Projection, SaveCopyRequest
+from activities.slack import (
     DmRef,
     DmRequest,
-    HistoryEntry,
     NotifyUserRequest,
     PostAlertRequest,
-    Projection,
-    SaveCopyRequest,
-    SlackCopy,
     ThreadReplyRequest,
     UpdateCopyRequest,
     UpdateCopyResult,
 )
+from parley.domain import HistoryEntry, SlackCopy
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.models import ThreatIntel
+from parley.enrichment.service import Enricher
+from parley.slack.errors import PERMANENT
 
 
 @dataclass

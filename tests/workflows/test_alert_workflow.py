@@ -16,26 +16,22 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from parley.domain import Actor, AlertIn, Destination, Severity, Status
 from tests.workflows.fakes import Recorder
 from workflows.alert import AlertWorkflow
-from workflows.boomerang import BoomerangWorkflow
-from workflows.types import (
-    Actor,
-    AlertIn,
+from workflows.alert_types import (
     AlertState,
     AlertWorkflowInput,
     AssigneeChange,
-    BoomerangAnswer,
     BoomerangAsk,
-    Destination,
     DetailsRequest,
     IntelRequest,
-    Severity,
-    Status,
     StatusChange,
     alert_workflow_id,
     boomerang_workflow_id,
 )
+from workflows.boomerang import BoomerangWorkflow
+from workflows.boomerang_types import BoomerangAnswer
 
 HISTORIES = Path(__file__).parent / "histories"
 ALICE = Actor(source="slack", id="U0ALICE", name="alice")

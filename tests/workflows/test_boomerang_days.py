@@ -13,11 +13,13 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from devstack import dev_server_options
+from parley.domain import Actor
 from tests.workflows.fakes import Recorder
 from tests.workflows.test_alert_workflow import _input, running
+from tools.devstack import dev_server_options
 from workflows.alert import AlertWorkflow
-from workflows.types import Actor, BoomerangAsk, BoomerangDelays, boomerang_workflow_id
+from workflows.alert_types import BoomerangAsk, boomerang_workflow_id
+from workflows.boomerang_types import BoomerangDelays
 
 
 @pytest.fixture(scope="module")

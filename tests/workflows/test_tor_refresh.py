@@ -12,10 +12,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.enrichment import EnrichmentActivities
-from enrichment import Enricher, EnrichmentConfig, load_tor_list
-from workflows.tor_refresh import SCHEDULE_ID, TorRefreshWorkflow, ensure_schedule
-from workflows.types import TorRefreshInput
+from activities.enrichment import EnrichmentActivities, TorRefreshInput
+from parley.enrichment.config import EnrichmentConfig
+from parley.enrichment.service import Enricher
+from parley.enrichment.tor_source import load_tor_list
+from worker import TOR_SCHEDULE_ID as SCHEDULE_ID
+from worker import ensure_tor_schedule as ensure_schedule
+from workflows.tor_refresh import TorRefreshWorkflow
 
 
 def _bulk_list(path: Path, count: int) -> list[str]:

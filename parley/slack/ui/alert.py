@@ -1,0 +1,209 @@
+"""Block Kit for the alert message and its thread replies: pure functions, state in, blocks out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from parley.domain import Severity, Status, ip_values
+from parley.slack.ui import ids
+from parley.slack.ui.text import (
+    FALLBACK_TEXT_MAX,
+    FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    escaped,
+    mrkdwn,
+    plain,
+    truncate,
+)
+from workflows.alert_types import AlertState
+
+SEVERITY_EMOJI: dict[Severity, str] = {
+    Severity.INFO: ":information_source:",
+    Severity.LOW: ":large_blue_circle:",
+    Severity.MEDIUM: ":large_yellow_circle:",
+    Severity.HIGH: ":large_orange_circle:",
+    Severity.CRITICAL: ":red_circle:",
+}
+STATUS_EMOJI: dict[Status, str] = {
+    Status.OPEN: ":new:",
+    Status.TRIAGED: ":mag:",
+    Status.RESOLVED: ":white_check_mark:",
+    Status.INVALID: ":no_entry_sign:",
+}
+MAX_ATTRIBUTES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def console_url(base: str, alert_id: str) -> str:
+    return f"{base.rstrip('/')}/alerts/{alert_id}"
+
+
+def severity_label(severity: Severity) -> str:
+    return f"{SEVERITY_EMOJI[severity]} {severity.value}"
+
+
+def fallback_text(state: AlertState) -> str:
+    alert = state.alert
+    text = f"[{alert.severity.value}] {alert.title} ({state.status.value})"
+    return escaped(text, FALLBACK_TEXT_MAX)
+
+
+def _attributes_text(state: AlertState) -> str | None:
+    attrs = state.alert.summary_attributes
+    if not attrs:
+        return None
+    lines: list[str] = []
+    for name, values in list(attrs.items())[:MAX_ATTRIBUTES_SHOWN]:
+        shown = ", ".join(f"`{escaped(v, 200)}`" for v in values[:5])
+        more = f" (+{len(values) - 5})" if len(values) > 5 else ""
+        lines.append(f"• *{escaped(name, 100)}*: {shown or '_none_'}{more}")
+    if len(attrs) > MAX_ATTRIBUTES_SHOWN:
+        lines.append(f"_…and {len(attrs) - MAX_ATTRIBUTES_SHOWN} more in the console_")
+    return truncate("*Summary*\n" + "\n".join(lines), SECTION_TEXT_MAX)
+
+
+def _assignee(state: AlertState) -> str:
+    return f"<@{state.assignee_id}>" if state.assignee_id else "_Unassigned_"
+
+
+def _status_options() -> list[dict[str, Any]]:
+    return [
+        {"text": plain(f"{s.value}", 75), "value": s.value}
+        for s in (Status.OPEN, Status.TRIAGED, Status.RESOLVED, Status.INVALID)
+    ]
+
+
+def render_alert(state: AlertState, console_base_url: str) -> Rendered:
+    """The alert message as posted and re-rendered in every channel."""
+    alert = state.alert
+    status_line = f"{STATUS_EMOJI[state.status]} *{state.status.value}*"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "block_id": "title",
+            "text": mrkdwn(f"{SEVERITY_EMOJI[alert.severity]} *{escaped(alert.title, 2900)}*"),
+        },
+        {
+            "type": "section",
+            "block_id": "facts",
+            "fields": [
+                mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
+                mrkdwn(f"*Status*\n{status_line}"),
+                mrkdwn(f"*Assignee*\n{_assignee(state)}"),
+                mrkdwn("*Rule*\n" + escaped(alert.rule_name or alert.rule_id, FIELD_TEXT_MAX - 10)),
+                mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', FIELD_TEXT_MAX - 12)}"),
+                mrkdwn(
+                    f"*Events*\n{alert.event_count} since "
+                    f"<!date^{int(alert.created_at.timestamp())}^{{date_short_pretty}} "
+                    f"{{time}}|{alert.created_at.isoformat()}>"
+                ),
+            ],
+        },
+    ]
+    if state.denied_by:
+        who = ", ".join(f"<@{u}>" for u in state.denied_by[:10])
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "denied",
+                "text": mrkdwn(
+                    f'🚨 *Security signal:* {who} answered a Boomerang: *"No, this wasn\'t me"*'
+                ),
+            }
+        )
+    if state.status is Status.RESOLVED and state.resolution_comment:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "resolution",
+                "text": mrkdwn(
+                    "*Resolution*\n" + escaped(state.resolution_comment, SECTION_TEXT_MAX - 20)
+                ),
+            }
+        )
+    attrs = _attributes_text(state)
+    if attrs:
+        blocks.append({"type": "section", "block_id": "summary", "text": mrkdwn(attrs)})
+    if alert.runbook:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "runbook",
+                "text": mrkdwn("*Runbook*\n" + escaped(alert.runbook, SECTION_TEXT_MAX - 20)),
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": "meta",
+            "elements": [
+                mrkdwn(f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`")
+            ],
+        }
+    )
+    blocks.append(_actions(state, console_base_url))
+    return Rendered(text=fallback_text(state), blocks=blocks)
+
+
+def _actions(state: AlertState, console_base_url: str) -> dict[str, Any]:
+    alert = state.alert
+    ref = ids.AlertRef(alert_id=alert.id).dump()
+    assignee: dict[str, Any] = {
+        "type": "users_select",
+        "action_id": ids.SET_ASSIGNEE,
+        "placeholder": plain("Set Assignee", 150),
+    }
+    if state.assignee_id:
+        assignee["initial_user"] = state.assignee_id
+    status_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.UPDATE_STATUS,
+        "placeholder": plain("Update Status", 150),
+        "options": _status_options(),
+    }
+    current = next(o for o in _status_options() if o["value"] == state.status.value)
+    status_select["initial_option"] = current
+    elements: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "action_id": ids.VIEW_IN_CONSOLE,
+            "text": plain("View in console", 75),
+            "url": console_url(console_base_url, alert.id),
+            "value": ref,
+        },
+        assignee,
+        status_select,
+        _button(ids.SHOW_DETAILS, "Show Alert Details", ref),
+    ]
+    if ip_values(alert.summary_attributes):  # only when there is something to analyse
+        elements.append(_button(ids.THREAT_INTEL, "See Threat Intel", ref))
+    elements.append(_button(ids.BOOMERANG, "Boomerang 🪃", ref))
+    return {
+        "type": "actions",
+        "block_id": ids.actions_block_id(alert.id, state.revision),
+        "elements": elements,
+    }
+
+
+def _button(action_id: str, label: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": plain(label, 75), "value": value}
+
+
+def render_change_reply(
+    actor_mention: str, what: str, old: str | None, new: str | None, comment: str | None
+) -> Rendered:
+    """Thread reply for one change, e.g. "<@U123> changed status Open → Triaged"."""
+    line = f"{actor_mention} changed {what} {old or 'nothing'} → {new or 'nobody'}"
+    text = line
+    if comment:
+        text += "\n>" + escaped(comment, SECTION_TEXT_MAX - len(line) - 10).replace("\n", "\n>")
+    return Rendered(
+        text=truncate(text, FALLBACK_TEXT_MAX),
+        blocks=[{"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_MAX))}],
+    )

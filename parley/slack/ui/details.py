@@ -1,0 +1,95 @@
+"""Block Kit for Show Alert Details: summary fields, event details, first event (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.slack.ui.alert import Rendered, console_url, severity_label
+from parley.slack.ui.text import FIELD_TEXT_MAX, escaped, mrkdwn, pretty_json, truncate
+from workflows.alert_types import AlertState
+
+EVENT_JSON_MAX = 2500
+FIELDS_PER_SECTION = 10
+MAX_ATTRIBUTE_SECTIONS = 4  # 40 attributes; the console has the rest
+VALUES_PER_ATTRIBUTE = 10
+
+
+def _value_line(value: str, locations: dict[str, str]) -> str:
+    line = f"`{escaped(value, 300)}`"
+    place = locations.get(value)
+    return f"{line} {escaped(place, 200)}" if place else line
+
+
+def render_details(state: AlertState, locations: dict[str, str], console_base_url: str) -> Rendered:
+    """`locations` maps an IP value to its one-line place ("🇺🇸 California, USA")."""
+    alert = state.alert
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": mrkdwn(f"*Alert details* · {escaped(alert.title, 2800)}")}
+    ]
+    fields: list[dict[str, str]] = []
+    for name, values in alert.summary_attributes.items():
+        shown = [_value_line(v, locations) for v in values[:VALUES_PER_ATTRIBUTE]]
+        if len(values) > VALUES_PER_ATTRIBUTE:
+            shown.append(f"_+{len(values) - VALUES_PER_ATTRIBUTE} more_")
+        body = "\n".join(shown) or "_none_"
+        fields.append(mrkdwn(truncate(f"*{escaped(name, 200)}*\n{body}", FIELD_TEXT_MAX)))
+    if fields:
+        blocks.append({"type": "section", "text": mrkdwn("*Summary fields*")})
+        limit = FIELDS_PER_SECTION * MAX_ATTRIBUTE_SECTIONS
+        for i in range(0, min(len(fields), limit), FIELDS_PER_SECTION):
+            blocks.append({"type": "section", "fields": fields[i : i + FIELDS_PER_SECTION]})
+        if len(fields) > limit:
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [mrkdwn(f"{len(fields) - limit} more fields in the console")],
+                }
+            )
+    created = int(alert.created_at.timestamp())
+    blocks += [
+        {"type": "section", "text": mrkdwn("*Event details*")},
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(
+                    f"*Rule*\n{escaped(alert.rule_name or alert.rule_id, 900)}\n"
+                    f"`{escaped(alert.rule_id, 900)}`"
+                ),
+                mrkdwn(f"*Log type*\n{escaped(alert.log_type or '—', 1000)}"),
+                mrkdwn(f"*Severity*\n{severity_label(alert.severity)}"),
+                mrkdwn(
+                    f"*Created*\n<!date^{created}^{{date_short_pretty}} {{time}}|"
+                    f"{alert.created_at.isoformat()}>"
+                ),
+                mrkdwn(f"*Events*\n{alert.event_count}"),
+                mrkdwn(f"*Alert id*\n`{escaped(alert.id, 300)}`"),
+            ],
+        },
+    ]
+    if alert.first_event is not None:
+        text, cut = pretty_json(alert.first_event, EVENT_JSON_MAX)
+        blocks.append({"type": "section", "text": mrkdwn("*First event*")})
+        # rich_text_preformatted shows the JSON literally: no mrkdwn, no mentions, no links.
+        blocks.append(
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": text}]}
+                ],
+            }
+        )
+        if cut:
+            link = console_url(console_base_url, alert.id)
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [
+                        mrkdwn(
+                            f"Truncated to {EVENT_JSON_MAX} characters: "
+                            f"<{link}|the console> has the whole event."
+                        )
+                    ],
+                }
+            )
+    fallback = f"Alert details for {alert.title}"
+    return Rendered(text=escaped(fallback, 3000), blocks=blocks)

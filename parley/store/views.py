@@ -1,0 +1,55 @@
+"""What the store hands out: pydantic views (JSON-ready for the API), never ORM rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from parley.domain import HistoryItem, Severity, Status
+
+__all__ = ["AlertDetail", "AlertPage", "AlertSummary", "HistoryItem", "SlackCopyView"]
+
+
+class AlertSummary(BaseModel):
+    """One row of the alert list."""
+
+    alert_id: str
+    title: str
+    severity: Severity
+    status: Status
+    assignee_id: str | None = None
+    assignee_name: str = ""
+    rule_id: str
+    rule_name: str = ""
+    log_type: str = ""
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertPage(BaseModel):
+    items: list[AlertSummary]
+    next_cursor: str | None = Field(
+        default=None, description="pass as `cursor` for the next (older) page; null at the end"
+    )
+
+
+class SlackCopyView(BaseModel):
+    destination_id: str
+    destination_name: str = ""
+    channel: str
+    ts: str | None = None
+    permalink: str | None = None
+    failed: str | None = None  # Slack error code when delivery gave up
+
+
+class AlertDetail(AlertSummary):
+    resolution_comment: str | None = None
+    workflow_id: str
+    runbook: str = ""
+    summary_attributes: dict[str, list[str]] = Field(default_factory=dict)
+    event_count: int = 1
+    first_event: dict[str, Any] | list[Any] | None = None
+    history: list[HistoryItem] = Field(default_factory=list, description="oldest first")
+    slack_copies: list[SlackCopyView] = Field(default_factory=list)

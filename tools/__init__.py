@@ -1,0 +1,1 @@
+"""Tools that are not the service: the Slack stand-in and `make run`'s local stack."""

@@ -1,0 +1,109 @@
+"""AlertWorkflow's input, its one serialisable state, and the payloads of its signals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from parley.domain import Actor, AlertIn, Destination, SlackCopy, Status
+from workflows.boomerang_types import AnswerKind, BoomerangDelays, BoomerangStatus
+
+
+def alert_workflow_id(alert_id: str) -> str:
+    """`alert-<id>`: the alert's workflow, as intake starts it and every click addresses it."""
+    return f"alert-{alert_id}"
+
+
+def boomerang_workflow_id(alert_id: str, seq: int) -> str:
+    """A Boomerang's child workflow: its id names the alert too."""
+    return f"{alert_workflow_id(alert_id)}-boomerang-{seq}"
+
+
+# ---- signal payloads: what people ask of the alert --------------------------------------------
+
+
+class Request(BaseModel):
+    """What every request from a person carries: who, an idempotency key, where to answer."""
+
+    actor: Actor
+    key: str = Field(description="idempotency key (action_ts, user, alert)")
+    response_url: str | None = None
+    reply_channel: str | None = None  # where to tell the clicking user about a refusal
+
+
+class StatusChange(Request):
+    status: Status
+    comment: str | None = None
+
+
+class AssigneeChange(Request):
+    assignee_id: str | None  # Slack user id, or None to unassign
+    assignee_name: str = ""
+
+
+class DetailsRequest(Request):
+    """Show Alert Details, clicked on one copy: the details go in that copy's thread."""
+
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+class IntelRequest(Request):
+    """See Threat Intel for one value of the alert, chosen by the user."""
+
+    ip: str = Field(max_length=64)
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+class BoomerangAsk(Request):
+    """Someone asks someone else about the alert (Boomerang 🪃)."""
+
+    recipient_id: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$")
+    question: str = Field(min_length=1, max_length=3000)
+    share_event: bool = False
+
+
+# ---- input and state --------------------------------------------------------------------------
+
+
+class BoomerangInfo(BaseModel):
+    """What the alert remembers of one of its questions."""
+
+    id: str  # the child workflow's id, which names the alert too
+    recipient_id: str
+    asker_id: str
+    question: str
+    status: BoomerangStatus = "open"
+    answer_kind: AnswerKind | None = None
+    answer_text: str | None = None
+
+
+class AlertState(BaseModel):
+    alert: AlertIn
+    status: Status = Status.OPEN
+    assignee_id: str | None = None
+    assignee_name: str = ""
+    resolution_comment: str | None = None
+    copies: list[SlackCopy] = Field(default_factory=list)
+    revision: int = 0
+    closed_at: datetime | None = None
+    seen_keys: list[str] = Field(default_factory=list)
+    boomerangs: list[BoomerangInfo] = Field(default_factory=list)
+    boomerang_seq: int = 0
+    # Someone asked by Boomerang answered "No, this wasn't me": a security signal on the alert.
+    denied_by: list[str] = Field(default_factory=list)
+    # When Show Alert Details last posted in each copy's thread (destination id → time).
+    details_posted_at: dict[str, datetime] = Field(default_factory=dict)
+
+
+class AlertWorkflowInput(BaseModel):
+    alert: AlertIn
+    destinations: list[Destination]
+    console_base_url: str
+    retention_seconds: float
+    boomerang_delays: BoomerangDelays = Field(default_factory=BoomerangDelays)
+    # Two Show Alert Details clicks on one copy within this many seconds post once.
+    details_dedupe_seconds: float = 10.0
+    state: AlertState | None = None  # set when continuing as new
