@@ -13,7 +13,7 @@ from parley.store import repo
 from parley.store.db import Database
 
 
-class Projection(BaseModel):
+class ProjectionRequest(BaseModel):
     """The alert's current status and assignee, as the console lists them."""
 
     alert_id: str
@@ -38,7 +38,7 @@ class HistoryActivities:
         return await repo.record_history(self.db, entry)
 
     @activity.defn(name="history.project")
-    async def project(self, p: Projection) -> None:
+    async def project(self, p: ProjectionRequest) -> None:
         await repo.update_alert_projection(
             self.db,
             p.alert_id,

@@ -15,6 +15,8 @@ from tools.devstack import dev_server_options
 
 _violations: list[str] = []
 
+pytest_plugins = ["tests.databases"]
+
 
 def _loopback(host: Any) -> bool:
     if isinstance(host, bytes):

@@ -15,7 +15,7 @@ from temporalio.exceptions import ActivityError
 from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, SLACK_OPTS
 
 with workflow.unsafe.imports_passed_through():
-    from activities.history import HistoryActivities, Projection, SaveCopyRequest
+    from activities.history import HistoryActivities, ProjectionRequest, SaveCopyRequest
     from activities.slack import (
         NotifyUserRequest,
         PostAlertRequest,
@@ -189,7 +189,7 @@ class AlertEffects:
         st = self.state
         await workflow.execute_activity_method(
             HistoryActivities.project,
-            Projection(
+            ProjectionRequest(
                 alert_id=st.alert.id,
                 status=st.status,
                 assignee_id=st.assignee_id,

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.history import Projection, SaveCopyRequest
+from activities.history import ProjectionRequest, SaveCopyRequest
 from activities.slack import (
     DmRef,
     DmRequest,
@@ -33,7 +33,7 @@ from parley.slack.errors import PERMANENT
 @dataclass
 class Recorder:
     history: list[HistoryEntry] = field(default_factory=list)
-    projections: list[Projection] = field(default_factory=list)
+    projections: list[ProjectionRequest] = field(default_factory=list)
     posts: list[PostAlertRequest] = field(default_factory=list)
     updates: list[UpdateCopyRequest] = field(default_factory=list)
     replies: list[ThreadReplyRequest] = field(default_factory=list)
@@ -90,7 +90,7 @@ class Recorder:
             return True
 
         @activity.defn(name="history.project")
-        async def project(p: Projection) -> None:
+        async def project(p: ProjectionRequest) -> None:
             rec.projections.append(p)
 
         @activity.defn(name="history.save_copy")
