@@ -1,7 +1,8 @@
 """Parley's configuration, read from environment variables.
 
-The variable names are the ones in DEVELOPERS.md so that anyone can point the service at real
-infrastructure. Every duration is configurable so that tests can use seconds instead of days.
+Every variable is listed in the README's Configuration table (a test keeps the two in step), so
+anyone can point the service at real infrastructure. Every duration is configurable so that tests
+can use seconds instead of days.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ workflow imports, and no generic top-level module installed into site-packages."
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -144,3 +145,15 @@ def test_installed_top_level_names_cannot_clash() -> None:
     ]
     top_level = {p.stem for p in ROOT.glob("*.py")}
     assert top_level == {"worker"}
+
+
+def test_readme_follows_one_click_in_at_most_seven_files() -> None:
+    readme = (ROOT / "README.md").read_text()
+    trace = readme.split("**Follow one click", 1)[1].split("\n\n", 2)[1]
+    steps = re.findall(r"^\d+\. `([^`]+)` — (.*?)(?=^\d+\. |\Z)", trace, re.M | re.S)
+    assert 1 <= len(steps) <= 7
+    for path, text in steps:
+        source = (ROOT / path).read_text()
+        # Every function the step names exists in that file, so the reader can jump to it.
+        for name in re.findall(r"`(?:[A-Za-z]+\.)?(_?[a-z][a-z_]+)\(\)`", text):
+            assert f"def {name}(" in source, (path, name)
