@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
 from activities.slack import SlackActivities
+from activities.slack_fanout import SlackFanOut
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.service import Enricher
 from parley.settings import Settings, get_settings
@@ -57,7 +58,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
-        activities=[*slack.all(), *history.all(), *enrich.all()],
+        activities=[*slack.all(), *SlackFanOut(slack).all(), *history.all(), *enrich.all()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

@@ -5,7 +5,7 @@ Every write is idempotent (history rows are keyed per alert), so Temporal may re
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from parley.domain import HistoryEntry, SlackCopy, Status
@@ -27,6 +27,19 @@ class SaveCopyRequest(BaseModel):
     alert_id: str
     target: SlackCopy
     permalink: str | None = None
+
+
+class StoreWrite(BaseModel):
+    """Everything one change writes to the console store, in one local activity."""
+
+    alert_id: str
+    entries: list[HistoryEntry] = Field(default_factory=list)
+    projection: ProjectionRequest | None = None
+    copies: list[SaveCopyRequest] = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entries or self.projection or self.copies)
 
 
 class HistoryActivities:
@@ -52,5 +65,16 @@ class HistoryActivities:
     async def save_copy(self, req: SaveCopyRequest) -> None:
         await repo.save_slack_copy(self.db, req.alert_id, req.target, req.permalink)
 
+    @activity.defn(name="store.write")
+    async def write(self, w: StoreWrite) -> None:
+        """History rows, then the projection, then the copies: each write is idempotent, so a
+        retry after a partial write completes it. Run as a local activity (one marker event)."""
+        for entry in w.entries:
+            await self.record(entry)
+        if w.projection:
+            await self.project(w.projection)
+        for copy in w.copies:
+            await self.save_copy(copy)
+
     def all(self) -> list[object]:
-        return [self.record, self.project, self.save_copy]
+        return [self.record, self.project, self.save_copy, self.write]

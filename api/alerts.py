@@ -10,8 +10,6 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -85,13 +83,7 @@ async def create_alert(
             task_queue=settings.temporal_task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.ALERT_STATUS, Status.OPEN.value),
-                    SearchAttributePair(sa.ALERT_SEVERITY, alert.severity.value),
-                    SearchAttributePair(sa.ALERT_RULE_ID, alert.rule_id),
-                ]
-            ),
+            search_attributes=sa.at_start(Status.OPEN.value, alert.severity.value, alert.rule_id),
             static_summary=alert.title[:200],  # the UI's summary is the alert's title
             rpc_timeout=timedelta(seconds=5),
         )

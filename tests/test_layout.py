@@ -4,6 +4,7 @@ workflow imports, and no generic top-level module installed into site-packages."
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
+from temporalio.activity import _Definition
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = ["workflows", "activities", "api", "parley", "worker.py"]
@@ -87,8 +90,8 @@ def test_api_never_imports_activities() -> None:
 
 def test_workflows_take_only_activity_references_from_activities() -> None:
     """Workflows name activities by typed reference (`SlackActivities.update_alert`) and build
-    their requests; they take nothing else from activities/, and only through the sandbox's
-    pass-through (the Slack client, errors and renderers come from parley.slack)."""
+    their requests; they take nothing else from activities/ (no client, no Slack errors: those
+    come from parley.slack), and only through the sandbox's pass-through."""
     offenders = []
     for path in _sources("workflows"):
         tree = _tree(path)
@@ -97,12 +100,27 @@ def test_workflows_take_only_activity_references_from_activities() -> None:
             if not module.startswith("activities"):
                 continue
             names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
-            typed = all(
-                n.endswith(("Activities", "Request", "Result", "Ref", "Input")) for n in names
-            )
-            if id(node) not in through or not names or not typed:
+            source = importlib.import_module(module)
+            allowed = [
+                n
+                for n in names
+                if _activity_class(getattr(source, n)) or _model(getattr(source, n))
+            ]
+            if id(node) not in through or not names or allowed != names:
                 offenders.append(f"{path.relative_to(ROOT)}: from {module} import {names}")
     assert offenders == []
+
+
+def _activity_class(obj: object) -> bool:
+    return isinstance(obj, type) and any(
+        _Definition.from_callable(getattr(obj, name)) is not None
+        for name in dir(obj)
+        if not name.startswith("__")
+    )
+
+
+def _model(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
 
 
 def test_the_library_does_not_import_the_service() -> None:

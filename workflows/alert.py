@@ -104,6 +104,7 @@ class AlertWorkflow:
     async def run(self, inp: AlertWorkflowInput) -> AlertState:
         self._set_details()
         if self._fresh:
+            self.fx.begin()
             await self.fx.history("created", SYSTEM, key="created", to_value=Status.OPEN.value)
             await self.fx.project()
             self._upsert_search_attributes()
@@ -142,6 +143,7 @@ class AlertWorkflow:
 
     async def _apply(self, change: Change) -> None:
         self._remember(change_key(change))
+        self.fx.begin()
         if isinstance(change, StatusChange):
             await self._apply_status(change)
         elif isinstance(change, AssigneeChange):
@@ -154,6 +156,7 @@ class AlertWorkflow:
             await alert_context.show_details(self.fx, change)
         else:
             await alert_context.threat_intel(self.fx, change)
+        await self.fx.flush()  # a change that only recorded history (or nothing) still writes it
 
     async def _apply_status(self, change: StatusChange) -> None:
         st = self._state
@@ -214,9 +217,8 @@ class AlertWorkflow:
         await self.fx.project()
         self._upsert_search_attributes()
         self._set_details()
-        await self.fx.rerender_everywhere()
         reply = render_change_reply(actor.mention(), what, old, new, comment)
-        await self.fx.reply_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
+        await self.fx.change_everywhere(f"r{self._state.revision}", reply.text, reply.blocks)
 
     # ---- bookkeeping --------------------------------------------------------------------------
 
@@ -236,6 +238,13 @@ class AlertWorkflow:
             if st.assignee_id
             else sa.ALERT_ASSIGNEE.value_unset(),
         ]
+        if self.fx.batched:
+            # Only what differs from what the workflow already carries (intake sets status,
+            # severity and rule at start): an upsert that changes nothing is a wasted event.
+            current = workflow.info().typed_search_attributes
+            updates = [u for u in updates if current.get(u.key) != u.value]
+            if not updates:
+                return
         workflow.upsert_search_attributes(updates)
 
     def _set_details(self) -> None:

@@ -101,11 +101,11 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
         to_value=info.recipient_id,
         comment=comment,
     )
-    if event.kind == "answered" and event.answer_kind == "no":
+    denied = event.kind == "answered" and event.answer_kind == "no"
+    if denied:  # the alert message itself shows the denial
         st.denied_by.append(info.recipient_id)
         st.revision += 1
-        await fx.rerender_everywhere()
-    await fx.reply_everywhere(f"{info.id}/{event.kind}", text, None)
+    await fx.change_everywhere(f"{info.id}/{event.kind}", text, None, rerender=denied)
 
 
 async def cancel_open(fx: AlertEffects, reason: str) -> None:

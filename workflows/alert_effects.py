@@ -1,8 +1,17 @@
-"""AlertEffects: everything AlertWorkflow does to the world, each effect one activity call.
+"""AlertEffects: everything AlertWorkflow does to the world.
 
 The workflow owns one instance (`self.fx`) and calls it from its main loop only: history writes,
 the console projection, posts, re-renders, thread replies and notes to a user. Every call is a
-typed reference to the activity that implements it (`SlackActivities.update_alert`, …).
+typed reference to the activity that implements it (`SlackFanOut.deliver`, …).
+
+Two generations, chosen per change by `workflow.patched(ONE_TRIP)`:
+- batched (every new run, and older runs from their next change on): the store writes of a change
+  are buffered and go in one local activity (`HistoryActivities.write`, one marker event), and the
+  Slack side of a change is one activity for every copy (`SlackFanOut.deliver`: re-render, then
+  the thread reply). A change costs a constant number of workflow tasks whatever the copies.
+- legacy: one activity per write and per copy, as before; kept only so that histories recorded
+  before the patch replay unchanged. Remove it with `workflow.deprecate_patch` once no such run
+  is open.
 """
 
 from __future__ import annotations
@@ -12,10 +21,15 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, SLACK_OPTS
+from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, LOCAL_DB_OPTS, SLACK_OPTS
 
 with workflow.unsafe.imports_passed_through():
-    from activities.history import HistoryActivities, ProjectionRequest, SaveCopyRequest
+    from activities.history import (
+        HistoryActivities,
+        ProjectionRequest,
+        SaveCopyRequest,
+        StoreWrite,
+    )
     from activities.slack import (
         NotifyUserRequest,
         PostAlertRequest,
@@ -24,17 +38,139 @@ with workflow.unsafe.imports_passed_through():
         UpdateCopyRequest,
         UpdateCopyResult,
     )
+    from activities.slack_fanout import (
+        CopyOutcome,
+        DeliverRequest,
+        PostAllRequest,
+        Reply,
+        SlackFanOut,
+    )
     from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy
     from parley.slack.errors import permanent_code
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
+
+
+ONE_TRIP = "one-trip-per-change"
 
 
 class AlertEffects:
     def __init__(self, state: AlertState, inp: AlertWorkflowInput) -> None:
         self.state = state
         self.inp = inp
+        self.batched = False
+        self._write = StoreWrite(alert_id=state.alert.id)
+
+    def begin(self) -> None:
+        """Called before each change (and before the first post): picks the generation."""
+        self.batched = workflow.patched(ONE_TRIP)
+
+    async def flush(self) -> None:
+        """Write what this change buffered for the store: history first, then Slack."""
+        if self._write.empty:
+            return
+        write, self._write = self._write, StoreWrite(alert_id=self.state.alert.id)
+        await workflow.execute_local_activity_method(
+            HistoryActivities.write, write, **LOCAL_DB_OPTS
+        )
+
+    # ---- Slack, batched: one activity for every copy ------------------------------------------
+
+    def _keep(self, outcome: CopyOutcome) -> None:
+        """Record what Slack did to one copy: a refusal, or a copy posted (again)."""
+        copy = outcome.target
+        if copy.failed:
+            self._write.entries.append(
+                self.entry(
+                    "delivery_failed",
+                    SYSTEM,
+                    key=f"delivery_failed/{copy.destination_id}/{copy.failed}",
+                    to_value=copy.channel,
+                    comment=f"Slack refused delivery to {copy.destination_name or copy.channel}: "
+                    f"{copy.failed}",
+                )
+            )
+        if copy.failed or outcome.permalink or outcome.reposted:
+            self._write.copies.append(
+                SaveCopyRequest(
+                    alert_id=self.state.alert.id, target=copy, permalink=outcome.permalink
+                )
+            )
+        if outcome.reposted:
+            self._write.entries.append(
+                self.entry(
+                    "message_reposted",
+                    SYSTEM,
+                    key=f"reposted/{copy.destination_id}/r{self.state.revision}",
+                    comment=f"the alert message in {copy.channel} was gone; posted again",
+                )
+            )
+
+    async def _deliver(self, copies: list[SlackCopy], rerender: bool, reply: Reply | None) -> None:
+        await self.flush()
+        if not copies:
+            return
+        result = await workflow.execute_activity_method(
+            SlackFanOut.deliver,
+            DeliverRequest(
+                state=self.state,
+                console_base_url=self.inp.console_base_url,
+                copies=copies,
+                rerender=rerender,
+                reply=reply,
+            ),
+            summary=f"{'re-render and ' if rerender else ''}reply in {len(copies)} channel(s)",
+            **SLACK_OPTS,
+        )
+        changed = {o.target.destination_id: o.target for o in result.outcomes if rerender}
+        self.state.copies = [changed.get(c.destination_id, c) for c in self.state.copies]
+        for outcome in result.outcomes:
+            if rerender:
+                self._keep(outcome)
+            if outcome.reply_failed:
+                workflow.logger.warning(
+                    "thread reply in %s refused: %s", outcome.target.channel, outcome.reply_failed
+                )
+        await self.flush()
+
+    def _live(self) -> list[SlackCopy]:
+        return [c for c in self.state.copies if c.ts and not c.failed]
+
+    async def change_everywhere(
+        self, key_suffix: str, text: str, blocks: list[dict] | None, *, rerender: bool = True
+    ) -> None:
+        """One change reaches every copy: re-rendered (optional), and a reply in each thread."""
+        if not self.batched:
+            if rerender:
+                await self.rerender_everywhere()
+            await self.reply_everywhere(key_suffix, text, blocks)
+            return
+        await self._deliver(
+            self._live(), rerender, Reply(key_suffix=key_suffix, text=text, blocks=blocks)
+        )
 
     async def post_everywhere(self, destinations: list[Destination]) -> None:
+        if self.batched:
+            await self.flush()
+            result = await workflow.execute_activity_method(
+                SlackFanOut.post_all,
+                PostAllRequest(
+                    state=self.state,
+                    destinations=destinations,
+                    console_base_url=self.inp.console_base_url,
+                ),
+                summary=f"post to {', '.join(d.name for d in destinations)}"[:200],
+                **SLACK_OPTS,
+            )
+            self.state.copies = [o.target for o in result.outcomes]
+            for outcome in result.outcomes:
+                self._keep(outcome)
+            await self.flush()
+            return
+        await self._legacy_post_everywhere(destinations)
+
+    # ---- legacy generation: one activity per write and per copy -------------------------------
+
+    async def _legacy_post_everywhere(self, destinations: list[Destination]) -> None:
         async def post(dest: Destination) -> SlackCopy:
             try:
                 return await workflow.execute_activity_method(
@@ -110,6 +246,11 @@ class AlertEffects:
     async def reply_in(
         self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
     ) -> None:
+        """A reply in one copy's thread (details, threat intel)."""
+        if self.batched:
+            reply = Reply(key_suffix=key_suffix, text=text, blocks=blocks)
+            await self._deliver([copy], rerender=False, reply=reply)
+            return
         await workflow.execute_activity_method(
             SlackActivities.thread_reply,
             ThreadReplyRequest(
@@ -163,6 +304,27 @@ class AlertEffects:
         except ActivityError as err:
             workflow.logger.warning("could not tell %s: %s", request.actor.id, err)
 
+    def entry(
+        self,
+        action: str,
+        actor: Actor,
+        *,
+        key: str,
+        from_value: str | None = None,
+        to_value: str | None = None,
+        comment: str | None = None,
+    ) -> HistoryEntry:
+        return HistoryEntry(
+            alert_id=self.state.alert.id,
+            key=key,
+            at=workflow.now(),
+            actor=actor,
+            action=action,
+            from_value=from_value,
+            to_value=to_value,
+            comment=comment,
+        )
+
     async def history(
         self,
         action: str,
@@ -173,33 +335,35 @@ class AlertEffects:
         to_value: str | None = None,
         comment: str | None = None,
     ) -> None:
-        entry = HistoryEntry(
-            alert_id=self.state.alert.id,
-            key=key,
-            at=workflow.now(),
-            actor=actor,
-            action=action,
-            from_value=from_value,
-            to_value=to_value,
-            comment=comment,
+        """One row of the alert's history (batched: written before the change's Slack calls)."""
+        entry = self.entry(
+            action, actor, key=key, from_value=from_value, to_value=to_value, comment=comment
         )
+        if self.batched:
+            self._write.entries.append(entry)
+            return
         await workflow.execute_activity_method(HistoryActivities.record, entry, **DB_OPTS)
 
     async def project(self) -> None:
+        """The console's copy of status and assignee."""
         st = self.state
-        await workflow.execute_activity_method(
-            HistoryActivities.project,
-            ProjectionRequest(
-                alert_id=st.alert.id,
-                status=st.status,
-                assignee_id=st.assignee_id,
-                assignee_name=st.assignee_name,
-                resolution_comment=st.resolution_comment,
-            ),
-            **DB_OPTS,
+        projection = ProjectionRequest(
+            alert_id=st.alert.id,
+            status=st.status,
+            assignee_id=st.assignee_id,
+            assignee_name=st.assignee_name,
+            resolution_comment=st.resolution_comment,
         )
+        if self.batched:
+            self._write.projection = projection
+            return
+        await workflow.execute_activity_method(HistoryActivities.project, projection, **DB_OPTS)
 
     async def user_name(self, user_id: str) -> str:
+        if self.batched:  # users.info answers in milliseconds: no need for a full activity
+            return await workflow.execute_local_activity_method(
+                SlackActivities.user_name, user_id, **BEST_EFFORT_OPTS
+            )
         return await workflow.execute_activity_method(
             SlackActivities.user_name, user_id, **BEST_EFFORT_OPTS
         )

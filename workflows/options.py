@@ -30,6 +30,15 @@ DB_OPTS: dict[str, Any] = {
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
     ),
 }
+# The store write of one change, as a local activity: one marker event instead of three events
+# per write. It retries (with backoff timers past the task timeout) until the store answers.
+LOCAL_DB_OPTS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=20),
+    "schedule_to_close_timeout": timedelta(days=3),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    ),
+}
 ENRICH_OPTS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=20),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 ALERT_STATUS = SearchAttributeKey.for_keyword("AlertStatus")
 ALERT_SEVERITY = SearchAttributeKey.for_keyword("AlertSeverity")
@@ -18,3 +18,14 @@ def dev_server_args() -> list[str]:
     for key in ALL:
         args += ["--search-attribute", f"{key.name}=Keyword"]
     return args
+
+
+def at_start(status: str, severity: str, rule_id: str) -> TypedSearchAttributes:
+    """What intake sets when it starts an alert's workflow, so the UI can filter at once."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(ALERT_STATUS, status),
+            SearchAttributePair(ALERT_SEVERITY, severity),
+            SearchAttributePair(ALERT_RULE_ID, rule_id),
+        ]
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.history import ProjectionRequest, SaveCopyRequest
+from activities.history import ProjectionRequest, SaveCopyRequest, StoreWrite
 from activities.slack import (
     DmRef,
     DmRequest,
@@ -23,6 +23,7 @@ from activities.slack import (
     UpdateCopyRequest,
     UpdateCopyResult,
 )
+from activities.slack_fanout import CopyOutcome, DeliverRequest, FanOutResult, PostAllRequest
 from parley.domain import HistoryEntry, SlackCopy
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.models import ThreatIntel
@@ -119,7 +120,55 @@ class Recorder:
             )
             return Enricher(config).analyse(ip)
 
+        # The batched generation (one local store write, one fan-out activity per change)
+        # reuses the per-call fakes above, so the tests see the same records either way.
+        @activity.defn(name="store.write")
+        async def write(w: StoreWrite) -> None:
+            for entry in w.entries:
+                await record(entry)
+            if w.projection:
+                await project(w.projection)
+
+        @activity.defn(name="slack.post_all")
+        async def post_all(req: PostAllRequest) -> FanOutResult:
+            outcomes = []
+            for dest in req.destinations:
+                one = PostAlertRequest(
+                    state=req.state, destination=dest, console_base_url=req.console_base_url
+                )
+                try:
+                    copy = await post_alert(one)
+                except ApplicationError as err:
+                    copy = SlackCopy(
+                        destination_id=dest.id, channel=dest.channel, failed=str(err.details[0])
+                    )
+                outcomes.append(CopyOutcome(target=copy, permalink=await permalink(copy)))
+            return FanOutResult(outcomes=outcomes)
+
+        @activity.defn(name="slack.deliver")
+        async def deliver(req: DeliverRequest) -> FanOutResult:
+            for copy in req.copies:
+                if req.rerender:
+                    await update_alert(
+                        UpdateCopyRequest(
+                            state=req.state, target=copy, console_base_url=req.console_base_url
+                        )
+                    )
+                if req.reply:
+                    key = f"reply/{req.state.alert.id}/{copy.destination_id}/{req.reply.key_suffix}"
+                    await thread_reply(
+                        ThreadReplyRequest(
+                            alert_id=req.state.alert.id,
+                            target=copy,
+                            key=key,
+                            text=req.reply.text,
+                            blocks=req.reply.blocks,
+                        )
+                    )
+            return FanOutResult(outcomes=[CopyOutcome(target=c) for c in req.copies])
+
         return [
+            write, post_all, deliver,
             locate, analyse,
             boomerang_dm, boomerang_reminder,
             post_alert, update_alert, thread_reply, notify_user, permalink, user_name,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -67,7 +68,7 @@ def _input(retention: float = 3600, **alert: object) -> AlertWorkflowInput:
 
 @asynccontextmanager
 async def running(
-    client: Client, rec: Recorder, inp: AlertWorkflowInput
+    client: Client, rec: Recorder, inp: AlertWorkflowInput, **start: Any
 ) -> AsyncIterator[WorkflowHandle]:
     """A worker on its own task queue with the fakes, and the alert's workflow started on it."""
     queue = str(uuid.uuid4())
@@ -78,7 +79,7 @@ async def running(
         activities=rec.activities(),
     ):
         yield await client.start_workflow(
-            AlertWorkflow.run, inp, id=alert_workflow_id(inp.alert.id), task_queue=queue
+            AlertWorkflow.run, inp, id=alert_workflow_id(inp.alert.id), task_queue=queue, **start
         )
 
 
@@ -181,7 +182,8 @@ async def test_continue_as_new_carries_the_whole_state(client: Client) -> None:
     inp = _input()
     async with running(client, rec, inp) as handle:
         first_run = (await handle.describe()).run_id
-        statuses = [Status.TRIAGED, Status.OPEN] * 10
+        # Enough changes to pass the server's 300-event suggestion (tests/conftest.py).
+        statuses = [Status.TRIAGED, Status.OPEN] * 20
         for i, status in enumerate(statuses):
             await handle.signal(AlertWorkflow.set_status, _change(status, f"c{i}"))
 

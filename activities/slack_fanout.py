@@ -1,0 +1,216 @@
+"""Every copy of an alert in one activity: post to all destinations, or apply one change
+(re-render, then the thread reply) to all copies.
+
+Why one activity and not one per copy: a change costs the workflow one activity round trip
+(three history events and one workflow task) whatever the number of channels, and the copies are
+still worked on concurrently, here. Each copy keeps its own outcome: a channel Slack refuses for
+good is reported, not raised, so it never blocks the others. A transient failure (429, 5xx, a
+dropped connection) is raised after the other copies finished; the copies already done travel to
+the next attempt in the heartbeat details, so a retry redoes only the copies that failed. The
+keyed posting of `SlackActivities._post_keyed` still guards against a post that Slack accepted
+just before an attempt failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.slack import SlackActivities
+from parley.domain import Destination, SlackCopy
+from parley.slack.errors import PERMANENT, MessageGone
+from parley.slack.ui.alert import Rendered, render_alert
+from workflows.alert_types import AlertState
+
+T = TypeVar("T")
+
+
+class Reply(BaseModel):
+    """A thread reply for every copy; `key_suffix` makes it exactly-once per copy."""
+
+    key_suffix: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+
+class PostAllRequest(BaseModel):
+    state: AlertState
+    destinations: list[Destination]
+    console_base_url: str
+
+
+class DeliverRequest(BaseModel):
+    """One change to every given copy: re-render it (optional), then reply in its thread."""
+
+    state: AlertState
+    console_base_url: str
+    copies: list[SlackCopy]
+    rerender: bool = True
+    reply: Reply | None = None
+
+
+class CopyOutcome(BaseModel):
+    target: SlackCopy  # `ts` changes when the copy was re-posted; `failed` when Slack refused
+    reposted: bool = False
+    permalink: str | None = None  # for a new post (or re-post)
+    reply_failed: str | None = None  # the thread reply was refused for good (the copy is fine)
+
+
+class FanOutResult(BaseModel):
+    outcomes: list[CopyOutcome]
+
+
+def _permanent_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ApplicationError) and exc.type == PERMANENT:
+        return str(exc.details[0]) if exc.details else "unknown_error"
+    return None
+
+
+def _retry_delay(exc: BaseException) -> timedelta | None:
+    return exc.next_retry_delay if isinstance(exc, ApplicationError) else None
+
+
+class SlackFanOut:
+    def __init__(self, slack: SlackActivities) -> None:
+        self.slack = slack
+
+    async def _each(
+        self,
+        ids: Sequence[str],
+        work: Callable[[int], Awaitable[CopyOutcome]],
+        refused: Callable[[int, str], CopyOutcome],
+    ) -> list[CopyOutcome]:
+        """Run `work(i)` for every copy not done by an earlier attempt, concurrently."""
+        done: dict[str, CopyOutcome] = {}
+        details = activity.info().heartbeat_details
+        if details and isinstance(details[0], dict):
+            done = {k: CopyOutcome.model_validate(v) for k, v in details[0].items()}
+        pending = [i for i, ident in enumerate(ids) if ident not in done]
+        results = await asyncio.gather(*(work(i) for i in pending), return_exceptions=True)
+        transient: list[BaseException] = []
+        for i, result in zip(pending, results, strict=True):
+            if isinstance(result, CopyOutcome):
+                done[ids[i]] = result
+            elif isinstance(result, Exception) and (code := _permanent_code(result)):
+                done[ids[i]] = refused(i, code)
+            elif isinstance(result, BaseException):
+                transient.append(result)
+        if transient:
+            activity.heartbeat({k: v.model_dump(mode="json") for k, v in done.items()})
+            # Wait as long as the slowest rate limit asks; the others retry no sooner than that.
+            delays = [d for d in map(_retry_delay, transient) if d is not None]
+            if delays:
+                raise ApplicationError(
+                    f"{len(transient)} of {len(ids)} copies must wait: {transient[0]}",
+                    type="SlackRateLimited",
+                    next_retry_delay=max(delays),
+                ) from transient[0]
+            raise transient[0]
+        return [done[ident] for ident in ids]
+
+    async def _permalink(self, copy: SlackCopy) -> str | None:
+        # A permalink is a nicety for the console: never fail a post for it.
+        return await self.slack.permalink(copy) if copy.ts else None
+
+    @activity.defn(name="slack.post_all")
+    async def post_all(self, req: PostAllRequest) -> FanOutResult:
+        """Post the alert to every destination, exactly once each, with its permalink."""
+        rendered = render_alert(req.state, req.console_base_url)
+        alert_id = req.state.alert.id
+
+        def copy_of(dest: Destination, **extra: Any) -> SlackCopy:
+            return SlackCopy(
+                destination_id=dest.id, destination_name=dest.name, channel=dest.channel, **extra
+            )
+
+        async def post(i: int) -> CopyOutcome:
+            dest = req.destinations[i]
+            ts = await self.slack._post_keyed(
+                dest.channel,
+                key=f"alert/{alert_id}/{dest.id}",
+                text=rendered.text,
+                blocks=rendered.blocks,
+                alert_id=alert_id,
+                destination_id=dest.id,
+            )
+            copy = copy_of(dest, ts=ts)
+            return CopyOutcome(target=copy, permalink=await self._permalink(copy))
+
+        outcomes = await self._each(
+            [d.id for d in req.destinations],
+            post,
+            lambda i, code: CopyOutcome(target=copy_of(req.destinations[i], failed=code)),
+        )
+        return FanOutResult(outcomes=outcomes)
+
+    @activity.defn(name="slack.deliver")
+    async def deliver(self, req: DeliverRequest) -> FanOutResult:
+        """Apply one change to every copy: chat.update (a deleted copy is posted again), then
+        the reply in its thread, the copies concurrently, each copy's two calls in order."""
+        rendered: Rendered | None = None
+        if req.rerender:
+            rendered = render_alert(req.state, req.console_base_url)
+        alert_id = req.state.alert.id
+
+        async def apply(i: int) -> CopyOutcome:
+            outcome = CopyOutcome(target=req.copies[i])
+            if rendered is not None:
+                outcome = await self._rerender(req.state, req.copies[i], rendered)
+            if req.reply and outcome.target.ts:
+                outcome.reply_failed = await self._reply(alert_id, outcome.target, req.reply)
+            return outcome
+
+        outcomes = await self._each(
+            [c.destination_id for c in req.copies],
+            apply,
+            lambda i, code: CopyOutcome(target=req.copies[i].model_copy(update={"failed": code})),
+        )
+        return FanOutResult(outcomes=outcomes)
+
+    async def _rerender(
+        self, state: AlertState, copy: SlackCopy, rendered: Rendered
+    ) -> CopyOutcome:
+        if copy.ts and await self.slack._update(copy.channel, copy.ts, rendered):
+            return CopyOutcome(target=copy)
+        ts = await self.slack._post_keyed(
+            copy.channel,
+            key=f"alert/{state.alert.id}/{copy.destination_id}/r{state.revision}",
+            text=rendered.text,
+            blocks=rendered.blocks,
+            alert_id=state.alert.id,
+            destination_id=copy.destination_id,
+        )
+        reposted = copy.model_copy(update={"ts": ts})
+        return CopyOutcome(
+            target=reposted, reposted=True, permalink=await self._permalink(reposted)
+        )
+
+    async def _reply(self, alert_id: str, copy: SlackCopy, reply: Reply) -> str | None:
+        """Post the thread reply; the Slack error code when it is refused for good."""
+        try:
+            await self.slack._post_keyed(
+                copy.channel,
+                key=f"reply/{alert_id}/{copy.destination_id}/{reply.key_suffix}",
+                text=reply.text,
+                blocks=reply.blocks,
+                thread_ts=copy.ts,
+                alert_id=alert_id,
+            )
+        except MessageGone:
+            # Deleted between the re-render and the reply: the next change re-posts the alert.
+            return None
+        except ApplicationError as exc:
+            if code := _permanent_code(exc):
+                activity.logger.warning("reply in %s refused: %s", copy.channel, code)
+                return code
+            raise
+        return None
+
+    def all(self) -> list[Any]:
+        return [self.post_all, self.deliver]
