@@ -26,13 +26,14 @@ from temporalio.worker import Worker
 
 from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
-from activities.slack import SlackActivities
+from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.service import Enricher
 from parley.settings import Settings, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database, migrate
+from parley.store.pacing import Rate
 from parley.temporal import connect
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
@@ -40,6 +41,23 @@ from workflows.tor_refresh import TorRefreshWorkflow
 
 log = logging.getLogger("parley.worker")
 TOR_SCHEDULE_ID = "parley-tor-refresh"
+
+
+def slack_pacer(settings: Settings, db: Database) -> SlackPacer | None:
+    """Per-channel and per-workspace pacing of posts, or None when turned off."""
+    if settings.slack_channel_posts_per_second <= 0:
+        return None
+    return SlackPacer(
+        db,
+        channel=Rate(
+            "channel", settings.slack_channel_posts_per_second, settings.slack_channel_post_burst
+        ),
+        workspace=Rate(
+            "workspace",
+            max(settings.slack_workspace_posts_per_second, 1e-3),
+            settings.slack_workspace_post_burst,
+        ),
+    )
 
 
 def build_worker(
@@ -50,7 +68,8 @@ def build_worker(
     enricher: Enricher | None = None,
 ) -> Worker:
     slack = SlackActivities(
-        make_slack_client(settings.slack_bot_token, settings.slack_api_base_url)
+        make_slack_client(settings.slack_bot_token, settings.slack_api_base_url),
+        pacer=slack_pacer(settings, db),
     )
     history = HistoryActivities(db)
     enrich = EnrichmentActivities(enricher or Enricher(EnrichmentConfig.from_env()))

@@ -8,19 +8,33 @@ its key and returns that instead of posting again.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from parley.domain import Destination, SlackCopy
 from parley.slack.client import send_ephemeral
-from parley.slack.errors import InvalidBlocks, MessageGone, raise_for_slack
+from parley.slack.errors import (
+    PACED,
+    PERMANENT,
+    RATE_LIMITED,
+    InvalidBlocks,
+    MessageGone,
+    raise_for_slack,
+)
 from parley.slack.ui import boomerang as boomerang_ui
 from parley.slack.ui.alert import Rendered, render_alert
 from parley.slack.ui.text import escape
+from parley.store import pacing
+from parley.store.db import Database
+from parley.store.pacing import Rate
 from workflows.alert_types import AlertState
 from workflows.boomerang_types import AnswerKind, BoomerangInput, BoomerangStatus
 
@@ -87,9 +101,36 @@ class DmRef(BaseModel):
 # ---- activities -------------------------------------------------------------------------------
 
 
+class SlackPacer:
+    """Posts per channel and per workspace, paced in the shared store (parley/store/pacing.py)."""
+
+    def __init__(self, db: Database, channel: Rate, workspace: Rate) -> None:
+        self.db = db
+        self.channel = channel
+        self.workspace = workspace
+
+    async def wait(self, channel: str) -> float:
+        """0.0 when a post to `channel` may go now (its slot is taken), else seconds to wait."""
+        rates = [replace(self.channel, key=f"channel:{channel}"), self.workspace]
+        return await pacing.reserve(self.db, rates, time.time())
+
+
 class SlackActivities:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: SlackPacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer
+
+    async def _pace(self, channel: str) -> None:
+        """Wait for the channel's next slot by retrying later, never by sleeping here."""
+        if self.pacer is None:
+            return
+        wait = await self.pacer.wait(channel)
+        if wait > 0:
+            raise ApplicationError(
+                f"pacing posts to {channel}: next slot in {wait:.2f}s",
+                type=PACED,
+                next_retry_delay=timedelta(seconds=wait),
+            )
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -133,8 +174,15 @@ class SlackActivities:
         thread_ts: str | None = None,
         alert_id: str = "",
         destination_id: str | None = None,
+        may_exist: bool | None = None,
+        sent: set[str] | None = None,
     ) -> str:
-        if activity.info().attempt > 1:
+        """Post once per key. `may_exist` says whether an earlier attempt may have sent this key
+        (default: any retry may have); `sent` collects the keys this attempt sends."""
+        await self._pace(channel)
+        if may_exist is None:
+            may_exist = activity.info().attempt > 1
+        if may_exist:
             found = await self._find_keyed(channel, key, thread_ts)
             if found:
                 activity.logger.info("found message %s from an earlier attempt", found)
@@ -146,13 +194,22 @@ class SlackActivities:
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "metadata": metadata}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+        if sent is not None:
+            sent.add(key)
         try:
-            data = await self._call("chat_postMessage", blocks=blocks, **kwargs)
-        except InvalidBlocks as exc:
-            # Our renderer keeps within Block Kit limits; if Slack still refuses, the text
-            # fallback gets the alert through rather than losing it.
-            activity.logger.error("Slack refused blocks (%s); posting text only", exc)
-            data = await self._call("chat_postMessage", **kwargs)
+            try:
+                data = await self._call("chat_postMessage", blocks=blocks, **kwargs)
+            except InvalidBlocks as exc:
+                # Our renderer keeps within Block Kit limits; if Slack still refuses, the text
+                # fallback gets the alert through rather than losing it.
+                activity.logger.error("Slack refused blocks (%s); posting text only", exc)
+                data = await self._call("chat_postMessage", **kwargs)
+        except ApplicationError as exc:
+            # A 429 or a refusal is Slack's definite "not posted": no look-up needed next time.
+            # Anything else (a timeout, a dropped connection, a 5xx) may have been posted.
+            if sent is not None and exc.type in (RATE_LIMITED, PERMANENT):
+                sent.discard(key)
+            raise
         return str(data["ts"])
 
     async def _update(self, channel: str, ts: str, rendered: Rendered) -> bool:

@@ -76,6 +76,44 @@ def _retry_delay(exc: BaseException) -> timedelta | None:
     return exc.next_retry_delay if isinstance(exc, ApplicationError) else None
 
 
+class _Attempt:
+    """What earlier attempts of this activity finished (copies) and may have sent (post keys).
+
+    Carried in the heartbeat details that an attempt leaves when it fails cleanly: a retry
+    redoes only unfinished copies, and looks a post up in Slack before re-sending only when an
+    earlier attempt may have sent it (a post held back by pacing never left, and a look-up costs
+    a tier-3 call). When the previous attempt left no such record (the worker died, or it timed
+    out), every post may exist, and each is looked up first, as keyed posting always did.
+    """
+
+    def __init__(
+        self, number: int, done: dict[str, CopyOutcome], sent: set[str], known: bool
+    ) -> None:
+        self.number = number
+        self.done = done
+        self.sent = sent
+        self._tried = set(sent)
+        self._known = known
+
+    @classmethod
+    def resume(cls, number: int, details: Sequence[Any]) -> _Attempt:
+        d = details[0] if details and isinstance(details[0], dict) else {}
+        done = {k: CopyOutcome.model_validate(v) for k, v in (d.get("done") or {}).items()}
+        # Only the attempt just before this one can vouch for what was not sent.
+        known = number == 1 or d.get("attempt") == number - 1
+        return cls(number, done, set(d.get("sent") or []), known)
+
+    def may_exist(self, key: str) -> bool:
+        return key in self._tried or not self._known
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "attempt": self.number,
+            "done": {k: v.model_dump(mode="json") for k, v in self.done.items()},
+            "sent": sorted(self.sent),
+        }
+
+
 class SlackFanOut:
     def __init__(self, slack: SlackActivities) -> None:
         self.slack = slack
@@ -83,36 +121,34 @@ class SlackFanOut:
     async def _each(
         self,
         ids: Sequence[str],
-        work: Callable[[int], Awaitable[CopyOutcome]],
+        work: Callable[[int, _Attempt], Awaitable[CopyOutcome]],
         refused: Callable[[int, str], CopyOutcome],
     ) -> list[CopyOutcome]:
-        """Run `work(i)` for every copy not done by an earlier attempt, concurrently."""
-        done: dict[str, CopyOutcome] = {}
-        details = activity.info().heartbeat_details
-        if details and isinstance(details[0], dict):
-            done = {k: CopyOutcome.model_validate(v) for k, v in details[0].items()}
-        pending = [i for i, ident in enumerate(ids) if ident not in done]
-        results = await asyncio.gather(*(work(i) for i in pending), return_exceptions=True)
+        """Run `work(i, attempt)` for every copy not done by an earlier attempt, concurrently."""
+        info = activity.info()
+        attempt = _Attempt.resume(info.attempt, info.heartbeat_details)
+        pending = [i for i, ident in enumerate(ids) if ident not in attempt.done]
+        results = await asyncio.gather(*(work(i, attempt) for i in pending), return_exceptions=True)
         transient: list[BaseException] = []
         for i, result in zip(pending, results, strict=True):
             if isinstance(result, CopyOutcome):
-                done[ids[i]] = result
+                attempt.done[ids[i]] = result
             elif isinstance(result, Exception) and (code := _permanent_code(result)):
-                done[ids[i]] = refused(i, code)
+                attempt.done[ids[i]] = refused(i, code)
             elif isinstance(result, BaseException):
                 transient.append(result)
         if transient:
-            activity.heartbeat({k: v.model_dump(mode="json") for k, v in done.items()})
-            # Wait as long as the slowest rate limit asks; the others retry no sooner than that.
+            activity.heartbeat(attempt.details())
+            # Wait as long as the slowest limit asks; the others retry no sooner than that.
             delays = [d for d in map(_retry_delay, transient) if d is not None]
             if delays:
                 raise ApplicationError(
                     f"{len(transient)} of {len(ids)} copies must wait: {transient[0]}",
-                    type="SlackRateLimited",
+                    type=getattr(transient[0], "type", None) or "SlackRateLimited",
                     next_retry_delay=max(delays),
                 ) from transient[0]
             raise transient[0]
-        return [done[ident] for ident in ids]
+        return [attempt.done[ident] for ident in ids]
 
     async def _permalink(self, copy: SlackCopy) -> str | None:
         # A permalink is a nicety for the console: never fail a post for it.
@@ -129,15 +165,18 @@ class SlackFanOut:
                 destination_id=dest.id, destination_name=dest.name, channel=dest.channel, **extra
             )
 
-        async def post(i: int) -> CopyOutcome:
+        async def post(i: int, attempt: _Attempt) -> CopyOutcome:
             dest = req.destinations[i]
+            key = f"alert/{alert_id}/{dest.id}"
             ts = await self.slack._post_keyed(
                 dest.channel,
-                key=f"alert/{alert_id}/{dest.id}",
+                key=key,
                 text=rendered.text,
                 blocks=rendered.blocks,
                 alert_id=alert_id,
                 destination_id=dest.id,
+                may_exist=attempt.may_exist(key),
+                sent=attempt.sent,
             )
             copy = copy_of(dest, ts=ts)
             return CopyOutcome(target=copy, permalink=await self._permalink(copy))
@@ -158,12 +197,14 @@ class SlackFanOut:
             rendered = render_alert(req.state, req.console_base_url)
         alert_id = req.state.alert.id
 
-        async def apply(i: int) -> CopyOutcome:
+        async def apply(i: int, attempt: _Attempt) -> CopyOutcome:
             outcome = CopyOutcome(target=req.copies[i])
             if rendered is not None:
-                outcome = await self._rerender(req.state, req.copies[i], rendered)
+                outcome = await self._rerender(req.state, req.copies[i], rendered, attempt)
             if req.reply and outcome.target.ts:
-                outcome.reply_failed = await self._reply(alert_id, outcome.target, req.reply)
+                outcome.reply_failed = await self._reply(
+                    alert_id, outcome.target, req.reply, attempt
+                )
             return outcome
 
         outcomes = await self._each(
@@ -174,33 +215,41 @@ class SlackFanOut:
         return FanOutResult(outcomes=outcomes)
 
     async def _rerender(
-        self, state: AlertState, copy: SlackCopy, rendered: Rendered
+        self, state: AlertState, copy: SlackCopy, rendered: Rendered, attempt: _Attempt
     ) -> CopyOutcome:
         if copy.ts and await self.slack._update(copy.channel, copy.ts, rendered):
             return CopyOutcome(target=copy)
+        key = f"alert/{state.alert.id}/{copy.destination_id}/r{state.revision}"
         ts = await self.slack._post_keyed(
             copy.channel,
-            key=f"alert/{state.alert.id}/{copy.destination_id}/r{state.revision}",
+            key=key,
             text=rendered.text,
             blocks=rendered.blocks,
             alert_id=state.alert.id,
             destination_id=copy.destination_id,
+            may_exist=attempt.may_exist(key),
+            sent=attempt.sent,
         )
         reposted = copy.model_copy(update={"ts": ts})
         return CopyOutcome(
             target=reposted, reposted=True, permalink=await self._permalink(reposted)
         )
 
-    async def _reply(self, alert_id: str, copy: SlackCopy, reply: Reply) -> str | None:
+    async def _reply(
+        self, alert_id: str, copy: SlackCopy, reply: Reply, attempt: _Attempt
+    ) -> str | None:
         """Post the thread reply; the Slack error code when it is refused for good."""
+        key = f"reply/{alert_id}/{copy.destination_id}/{reply.key_suffix}"
         try:
             await self.slack._post_keyed(
                 copy.channel,
-                key=f"reply/{alert_id}/{copy.destination_id}/{reply.key_suffix}",
+                key=key,
                 text=reply.text,
                 blocks=reply.blocks,
                 thread_ts=copy.ts,
                 alert_id=alert_id,
+                may_exist=attempt.may_exist(key),
+                sent=attempt.sent,
             )
         except MessageGone:
             # Deleted between the re-render and the reply: the next change re-posts the alert.

@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     slack_signing_secret: str = "parley-dev-signing-secret"
     slack_api_base_url: str = "https://slack.com/api/"
 
+    # Pacing of posts before Slack refuses them (about 1 a second per channel, short bursts; a few
+    # hundred a minute per workspace), shared by every worker through the store. 0 turns it off.
+    slack_channel_posts_per_second: float = 1.0
+    slack_channel_post_burst: int = 2
+    slack_workspace_posts_per_second: float = 4.0
+    slack_workspace_post_burst: int = 20
+
     # Temporal.
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

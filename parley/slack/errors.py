@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 RATE_LIMITED = "SlackRateLimited"
 PERMANENT = "SlackPermanent"
 TRANSIENT = "SlackTransient"
+PACED = "SlackPaced"  # Parley held a post back itself, before Slack had to refuse it
 
 # The channel or the app is unusable until a human fixes something: retrying will not help.
 PERMANENT_CODES = frozenset(

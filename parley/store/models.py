@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -144,3 +145,13 @@ class SlackMessageRow(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("alert_id", "destination_id"),)
+
+
+class PaceSlotRow(Base):
+    """Per-channel pacing of Slack posts, shared by every worker process (parley/store/pacing.py):
+    the theoretical arrival time of the next post for one rate-limit key (GCRA)."""
+
+    __tablename__ = "pace_slots"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)  # seconds since the epoch

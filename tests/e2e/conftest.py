@@ -167,6 +167,11 @@ async def _stack(
         console_base_url="http://console.example.test",
         parley_api_token=API_TOKEN,
         alert_retention_seconds=3600,
+        # The stand-in runs at 20 times Slack's pace; Parley's pacing keeps just inside it.
+        slack_channel_posts_per_second=20.0,
+        slack_channel_post_burst=40,
+        slack_workspace_posts_per_second=80.0,
+        slack_workspace_post_burst=400,
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)
