@@ -23,6 +23,7 @@ from api.slack_common import (
 from parley.slack.errors import error_code
 from parley.slack.ui import ids
 from parley.slack.ui.boomerang import ask_modal, reply_modal
+from parley.slack.ui.text import user_mention
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import BoomerangAsk
 from workflows.boomerang import BoomerangWorkflow
@@ -91,7 +92,7 @@ def _ref_for_recipient(click: Click) -> ids.BoomerangRef:
         raise Refusal("Parley could not tell which question this button belongs to.")
     if ref.recipient_id != click.actor.id:
         # Only the person asked may answer; anyone else changes nothing.
-        raise Refusal(f"Only <@{ref.recipient_id}> can answer this.")
+        raise Refusal(f"Only {user_mention(ref.recipient_id)} can answer this.")
     return ref
 
 
@@ -130,7 +131,7 @@ async def submit_reply(sub: Submission) -> Response:
     if not text:
         return field_error(block, "Write your answer.")
     if ref.recipient_id != sub.actor.id:
-        return field_error(block, f"Only <@{ref.recipient_id}> can answer.")
+        return field_error(block, f"Only {user_mention(ref.recipient_id)} can answer.")
     answer = BoomerangAnswer(kind="text", text=text[:3000], user_id=sub.actor.id, key=sub.key)
     return await close_or_refuse(
         block,

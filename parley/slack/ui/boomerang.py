@@ -126,11 +126,7 @@ def dm(
 ) -> Rendered:
     """The recipient's DM; re-rendered when answered, expired or no longer needed."""
     emoji = SEVERITY_EMOJI[inp.alert_severity]
-    head = (
-        f"🪃 <@{inp.asker.id}> asks you about a security alert"
-        if inp.asker.source == "slack"
-        else f"🪃 {escaped(inp.asker.name, 100)} asks you about a security alert"
-    )
+    head = f"🪃 {inp.asker.mention()} asks you about a security alert"
     if reminder:
         head = "⏰ Reminder: " + head
     blocks: list[dict[str, Any]] = [
