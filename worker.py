@@ -30,7 +30,7 @@ from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.service import Enricher
-from parley.settings import Settings, get_settings
+from parley.settings import Settings, UnsafeSettings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database, migrate
 from parley.store.pacing import Rate
@@ -105,6 +105,10 @@ async def ensure_tor_schedule(
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    try:
+        check_production_safety(settings)
+    except UnsafeSettings as exc:  # say which setting to fix, without a traceback
+        raise SystemExit(str(exc)) from None
     migrate(settings.database_url)
     db = Database(settings.database_url)
     client = await connect(settings)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api import alerts, slack
 from api.console_form import render_change_form
-from parley.settings import Settings, get_settings
+from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database
 from parley.temporal import connect
@@ -25,6 +25,7 @@ log = logging.getLogger("parley.api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_production_safety(settings)  # no public secrets, no open API outside a local stack
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

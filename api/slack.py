@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from api import slack_alert, slack_boomerang, slack_context
 from api.signals import Refusal
-from api.slack_common import Click, Submission, actor_of, tell_later
+from api.slack_common import Click, Submission, actor_of, not_for_us, tell_later
 from parley.slack.ui import ids
 
 log = logging.getLogger("parley.slack")
@@ -62,6 +62,10 @@ async def interactions(request: Request) -> Response:
         kind = payload.get("type")
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         return JSONResponse({"error": f"malformed interaction payload: {exc}"}, status_code=400)
+    refused = not_for_us(payload, settings)
+    if refused:
+        log.warning("refused a signed %r interaction: %s", kind, refused)
+        return JSONResponse({"error": refused}, status_code=403)
     try:
         if kind == "block_actions":
             return await _block_actions(request, payload)

@@ -6,17 +6,20 @@ from fastapi.responses import Response
 
 from api.signals import Refusal, signal_alert
 from api.slack_common import (
+    FORM_NOT_OURS,
     Click,
     Submission,
     alert_id_of,
     click_ref,
     close_or_refuse,
     field_error,
+    modal_metadata,
     open_modal,
 )
 from parley.domain import Status
 from parley.slack.ui import ids
 from parley.slack.ui.modals import resolve_modal
+from parley.slack.ui.text import escape
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import AssigneeChange, StatusChange
 
@@ -27,9 +30,9 @@ async def update_status(click: Click) -> None:
     try:
         new_status = Status(value)
     except ValueError:
-        raise Refusal(f"{value!r} is not a status Parley knows.") from None
+        raise Refusal(f"{escape(repr(value))} is not a status Parley knows.") from None
     if new_status is Status.RESOLVED:  # a comment is required: ask for it in a modal
-        modal = resolve_modal(click_ref(click, alert_id), alert_id)
+        modal = resolve_modal(click_ref(click, alert_id), alert_id, modal_metadata(click.request))
         await open_modal(click.request, click.trigger_id, modal)
         return
     change = StatusChange(
@@ -60,12 +63,12 @@ async def view_in_console(click: Click) -> None:
 
 async def submit_resolution(sub: Submission) -> Response:
     block = ids.RESOLVE_COMMENT_BLOCK
-    ref = ids.parse_ref(sub.private_metadata)
+    ref = sub.ref(ids.AlertRef)
+    if ref is None:
+        return field_error(block, FORM_NOT_OURS)
     comment = sub.text(block, ids.RESOLVE_COMMENT_ACTION)
     if not comment:
         return field_error(block, "Say how this alert was resolved.")
-    if ref is None:
-        return field_error(block, "This form lost its alert; open it again.")
     change = StatusChange(
         status=Status.RESOLVED,
         comment=comment,

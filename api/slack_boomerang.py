@@ -10,17 +10,20 @@ from slack_sdk.errors import SlackApiError
 
 from api.signals import Refusal, signal_alert, signal_boomerang
 from api.slack_common import (
+    FORM_NOT_OURS,
     Click,
     Submission,
     alert_id_of,
     click_ref,
     close_or_refuse,
     field_error,
+    modal_metadata,
     open_modal,
 )
 from parley.slack.errors import error_code
 from parley.slack.ui import ids
 from parley.slack.ui.boomerang import ask_modal, reply_modal
+from parley.slack.ui.text import user_mention
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import BoomerangAsk
 from workflows.boomerang import BoomerangWorkflow
@@ -29,9 +32,8 @@ from workflows.boomerang_types import AnswerKind, BoomerangAnswer
 
 async def open_ask(click: Click) -> None:
     alert_id = alert_id_of(click)
-    await open_modal(
-        click.request, click.trigger_id, ask_modal(click_ref(click, alert_id), alert_id)
-    )
+    modal = ask_modal(click_ref(click, alert_id), alert_id, modal_metadata(click.request))
+    await open_modal(click.request, click.trigger_id, modal)
 
 
 async def _recipient_problem(request: Request, user_id: str) -> str | None:
@@ -54,6 +56,9 @@ async def _recipient_problem(request: Request, user_id: str) -> str | None:
 
 async def submit_ask(sub: Submission) -> Response:
     recipient_block, question_block = ids.BOOMERANG_RECIPIENT_BLOCK, ids.BOOMERANG_QUESTION_BLOCK
+    ref = sub.ref(ids.AlertRef)
+    if ref is None:  # before asking Slack anything about the recipient
+        return field_error(question_block, FORM_NOT_OURS)
     recipient = sub.value(recipient_block, ids.BOOMERANG_RECIPIENT_ACTION).get("selected_user")
     question = sub.text(question_block, ids.BOOMERANG_QUESTION_ACTION)
     shared = sub.value(ids.BOOMERANG_SHARE_BLOCK, ids.BOOMERANG_SHARE_ACTION)
@@ -67,9 +72,6 @@ async def submit_ask(sub: Submission) -> Response:
     problem = await _recipient_problem(sub.request, recipient)
     if problem:
         return field_error(recipient_block, problem)
-    ref = ids.parse_ref(sub.private_metadata)
-    if ref is None:
-        return field_error(question_block, "This form lost its alert; open it again.")
     ask = BoomerangAsk(
         recipient_id=recipient,
         question=question[:3000],
@@ -90,7 +92,7 @@ def _ref_for_recipient(click: Click) -> ids.BoomerangRef:
         raise Refusal("Parley could not tell which question this button belongs to.")
     if ref.recipient_id != click.actor.id:
         # Only the person asked may answer; anyone else changes nothing.
-        raise Refusal(f"Only <@{ref.recipient_id}> can answer this.")
+        raise Refusal(f"Only {user_mention(ref.recipient_id)} can answer this.")
     return ref
 
 
@@ -115,19 +117,21 @@ async def _answer(click: Click, kind: AnswerKind) -> None:
 
 async def open_reply(click: Click) -> None:
     ref = _ref_for_recipient(click)
-    await open_modal(click.request, click.trigger_id, reply_modal(ref, ""))
+    await open_modal(
+        click.request, click.trigger_id, reply_modal(ref, "", modal_metadata(click.request))
+    )
 
 
 async def submit_reply(sub: Submission) -> Response:
     block = ids.BOOMERANG_REPLY_BLOCK
-    ref = ids.parse_boomerang_ref(sub.private_metadata)
+    ref = sub.ref(ids.BoomerangRef)
+    if ref is None:
+        return field_error(block, FORM_NOT_OURS)
     text = sub.text(block, ids.BOOMERANG_REPLY_ACTION)
     if not text:
         return field_error(block, "Write your answer.")
-    if ref is None:
-        return field_error(block, "This form lost its question.")
     if ref.recipient_id != sub.actor.id:
-        return field_error(block, f"Only <@{ref.recipient_id}> can answer.")
+        return field_error(block, f"Only {user_mention(ref.recipient_id)} can answer.")
     answer = BoomerangAnswer(kind="text", text=text[:3000], user_id=sub.actor.id, key=sub.key)
     return await close_or_refuse(
         block,

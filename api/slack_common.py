@@ -6,21 +6,49 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 
 from api.signals import Refusal
 from parley.domain import Actor
+from parley.settings import Settings
 from parley.slack.client import send_ephemeral
 from parley.slack.errors import error_code
 from parley.slack.ui import ids
 
 log = logging.getLogger("parley.slack")
+M = TypeVar("M", bound=BaseModel)
+# A view_submission whose private_metadata Parley did not sign (a modal it never opened).
+FORM_NOT_OURS = "Parley did not open this form as it is now; close it and open it again."
 
 _background: set[asyncio.Task[None]] = set()
+
+
+def not_for_us(payload: dict[str, Any], settings: Settings) -> str | None:
+    """Why a signed interaction is not for our Slack app and workspace, or None.
+
+    Slack recommends checking `api_app_id` and `team.id` besides the signature; each check runs
+    when its setting (SLACK_APP_ID, SLACK_TEAM_ID) is configured. A payload without them fails.
+    """
+    if settings.slack_app_id:
+        apps = [payload.get("api_app_id")]
+        view = payload.get("view")
+        if isinstance(view, dict) and "app_id" in view:  # a modal names the app that opened it
+            apps.append(view["app_id"])
+        if any(app != settings.slack_app_id for app in apps):
+            return "this interaction is for another Slack app"
+    if settings.slack_team_id:
+        team, user = payload.get("team"), payload.get("user")
+        team_id = team.get("id") if isinstance(team, dict) else None
+        if team is None and isinstance(user, dict):  # org-wide installs may send no team
+            team_id = user.get("team_id")
+        if team_id != settings.slack_team_id:
+            return "this interaction comes from another Slack workspace"
+    return None
 
 
 def actor_of(payload: dict[str, Any]) -> Actor:
@@ -79,9 +107,13 @@ class Submission:
         """Idempotency key: Slack may deliver one submission more than once, never two views."""
         return f"view:{self.view['id']}:{self.actor.id}"
 
-    @property
-    def private_metadata(self) -> str | None:
-        return self.view.get("private_metadata")
+    def ref(self, model: type[M]) -> M | None:
+        """What Parley signed into this modal's private_metadata, or None if it signed nothing:
+        a submission must carry what Parley minted when it opened the modal."""
+        callback_id = str(self.view.get("callback_id"))
+        return modal_metadata(self.request).unseal(
+            callback_id, self.view.get("private_metadata"), model
+        )
 
     def value(self, block_id: str, action_id: str) -> dict[str, Any]:
         """One input's state: {"type": ..., "value" | "selected_…": ...}."""
@@ -89,6 +121,11 @@ class Submission:
 
     def text(self, block_id: str, action_id: str) -> str:
         return (self.value(block_id, action_id).get("value") or "").strip()
+
+
+def modal_metadata(request: Request) -> ids.ModalMetadata:
+    """Signs and checks modals' private_metadata with PARLEY_SECRET_KEY."""
+    return ids.ModalMetadata(request.app.state.settings.parley_secret_key)
 
 
 def field_error(block_id: str, message: str) -> JSONResponse:

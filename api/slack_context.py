@@ -6,12 +6,14 @@ from fastapi.responses import Response
 
 from api.signals import Refusal, alert_gone, signal_alert
 from api.slack_common import (
+    FORM_NOT_OURS,
     Click,
     Submission,
     alert_id_of,
     click_ref,
     close_or_refuse,
     field_error,
+    modal_metadata,
     open_modal,
 )
 from parley.domain import ip_values
@@ -42,19 +44,18 @@ async def open_intel(click: Click) -> None:
     values = ip_values(detail.summary_attributes)
     if not values:
         raise Refusal("This alert has no IP address to analyse.")
-    await open_modal(
-        click.request, click.trigger_id, intel_modal(click_ref(click, alert_id), values)
-    )
+    modal = intel_modal(click_ref(click, alert_id), values, modal_metadata(click.request))
+    await open_modal(click.request, click.trigger_id, modal)
 
 
 async def submit_intel(sub: Submission) -> Response:
     block = ids.INTEL_VALUE_BLOCK
-    ref = ids.parse_ref(sub.private_metadata)
+    ref = sub.ref(ids.AlertRef)
+    if ref is None:
+        return field_error(block, FORM_NOT_OURS)
     chosen = (sub.value(block, ids.INTEL_VALUE_ACTION).get("selected_option") or {}).get("value")
     if not chosen:
         return field_error(block, "Pick a value to analyse.")
-    if ref is None:
-        return field_error(block, "This form lost its alert; open it again.")
     intel = IntelRequest(
         actor=sub.actor,
         key=sub.key,

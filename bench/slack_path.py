@@ -78,6 +78,7 @@ async def run(alerts: int) -> None:
         temporal_address=env.client.service_client.config.target_host,
         temporal_task_queue=f"bench-{uuid.uuid4().hex[:6]}",
         database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        parley_insecure_dev=True,  # a throw-away stack against the stand-in, no API token
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from parley.enrichment.ranges import parse_ip
+from parley.slack.ui.text import person, user_mention
 
 
 class Severity(StrEnum):
@@ -135,9 +136,10 @@ class Actor(BaseModel):
     name: str = ""
 
     def mention(self) -> str:
+        """This actor in Slack mrkdwn: a mention for a Slack user, else the escaped name."""
         if self.source == "slack" and self.id:
-            return f"<@{self.id}>"
-        return self.name or self.id or "Parley"
+            return user_mention(self.id)
+        return person(self.name or self.id or "Parley")
 
 
 SYSTEM = Actor(source="system", id="parley", name="Parley")

@@ -7,10 +7,19 @@ can use seconds instead of days.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("parley.settings")
+
+# Public development defaults: anyone can read them here, so they are refused outside a local
+# stack (see check_production_safety).
+DEV_SIGNING_SECRET = "parley-dev-signing-secret"
+DEV_SECRET_KEY = "parley-dev-secret-key"
+MIN_SECRET_KEY_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -18,8 +27,12 @@ class Settings(BaseSettings):
 
     # Slack. An empty token means "no real Slack": `make run` then starts the stand-in.
     slack_bot_token: str = ""
-    slack_signing_secret: str = "parley-dev-signing-secret"
+    slack_signing_secret: str = DEV_SIGNING_SECRET
     slack_api_base_url: str = "https://slack.com/api/"
+    # The Slack app and workspace Parley is installed in (A…, T…). When set, a signed interaction
+    # whose api_app_id or team.id differs is refused, as Slack recommends.
+    slack_app_id: str = ""
+    slack_team_id: str = ""
 
     # Pacing of posts before Slack refuses them (about 1 a second per channel, short bursts; a few
     # hundred a minute per workspace), shared by every worker through the store. 0 turns it off.
@@ -37,6 +50,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///.data/parley.db"
     console_base_url: str = "http://127.0.0.1:8000"
     parley_api_token: str = ""
+    # Server key that signs modals' private_metadata (HMAC via itsdangerous): a view_submission
+    # must carry what Parley minted. Slack never sees it; rotating it only voids open modals.
+    parley_secret_key: str = DEV_SECRET_KEY
+    # Accept the public dev defaults and an empty PARLEY_API_TOKEN. For a local stack only:
+    # `make run` sets it when it runs the Slack stand-in.
+    parley_insecure_dev: bool = False
     parley_destinations: str | None = Field(default=None, description="YAML/JSON seed file")
 
     # Larger alerts are refused at intake (413): Temporal caps a payload at a few MB, and an
@@ -55,6 +74,55 @@ class Settings(BaseSettings):
     boomerang_remind_after_seconds: float = 4 * 3600
     boomerang_escalate_after_seconds: float = 24 * 3600
     boomerang_expire_after_seconds: float = 7 * 24 * 3600
+
+
+class UnsafeSettings(RuntimeError):
+    """The settings would run Parley with public secrets or without authentication."""
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes these settings unsafe outside a local stack, one line per setting to fix."""
+    problems: list[str] = []
+    if settings.slack_signing_secret in ("", DEV_SIGNING_SECRET):
+        problems.append(
+            "SLACK_SIGNING_SECRET is the public development default, so anyone could forge "
+            "Slack clicks: set it to your Slack app's Signing Secret (Basic Information)."
+        )
+    if not settings.parley_api_token.strip():
+        problems.append(
+            "PARLEY_API_TOKEN is empty, which turns off authentication of POST /alerts, the "
+            "console and its API: set it to a long random token."
+        )
+    key = settings.parley_secret_key
+    if key == DEV_SECRET_KEY or len(key.strip()) < MIN_SECRET_KEY_CHARS:
+        problems.append(
+            "PARLEY_SECRET_KEY (signs the Slack modals' private_metadata) is the public "
+            f"development default or shorter than {MIN_SECRET_KEY_CHARS} characters: set it to "
+            "a random value, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+    return problems
+
+
+def check_production_safety(settings: Settings) -> None:
+    """Refuse to start the API or the worker with public secrets or without a token.
+
+    Raises UnsafeSettings naming every setting to fix, unless PARLEY_INSECURE_DEV is set (a
+    local stack: `make run` with the stand-in)."""
+    problems = production_problems(settings)
+    if settings.parley_insecure_dev:
+        if problems:
+            log.warning("PARLEY_INSECURE_DEV is set: running with development defaults")
+        return
+    if problems:
+        raise UnsafeSettings(
+            "Parley refuses to start with unsafe settings:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nFor a local development stack only, PARLEY_INSECURE_DEV=1 accepts them."
+        )
+    if not (settings.slack_app_id and settings.slack_team_id):
+        log.warning(
+            "SLACK_APP_ID or SLACK_TEAM_ID is not set: interactions are checked by signature only"
+        )
 
 
 @lru_cache(maxsize=1)

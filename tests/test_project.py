@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import yaml
 
-from parley.settings import Settings
+from parley.settings import (
+    DEV_SECRET_KEY,
+    DEV_SIGNING_SECRET,
+    Settings,
+    check_production_safety,
+)
 from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +27,9 @@ REQUIRED_ENV = [
     "DATABASE_URL",
     "CONSOLE_BASE_URL",
     "PARLEY_API_TOKEN",
+    "PARLEY_SECRET_KEY",
+    "SLACK_APP_ID",
+    "SLACK_TEAM_ID",
 ]
 
 
@@ -48,6 +57,55 @@ def test_compose_registers_our_search_attributes_and_known_settings() -> None:
     for role in ("worker", "api"):
         for name in services[role]["environment"]:
             assert name in fields, f"{role} sets {name}, which Settings does not read"
+
+
+COMPOSE_VAR = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
+COMPOSE_SECRETS = {"SLACK_SIGNING_SECRET", "PARLEY_API_TOKEN", "PARLEY_SECRET_KEY"}
+
+
+def _interpolate(value: str, shell: dict[str, str]) -> tuple[str, set[str]]:
+    """`value` as compose interpolates it from `shell`, and the variables compose would refuse
+    to start without (`${X:?msg}` unset or empty, `${X?msg}` unset)."""
+    required: set[str] = set()
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = shell.get(name)
+        unset = value is None or (op.startswith(":") and value == "")
+        if unset and op.endswith("?"):
+            required.add(name)
+            return ""
+        if unset and op.endswith("-"):
+            return arg
+        return value or ""
+
+    return COMPOSE_VAR.sub(one, value), required
+
+
+def test_compose_defaults_are_safe(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Compose refuses to start without the secrets, has no default that the services' own
+    start-up check would refuse once they are set, and never turns on PARLEY_INSECURE_DEV."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "PARLEY_")):
+            monkeypatch.delenv(name)
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert DEV_SIGNING_SECRET not in text and DEV_SECRET_KEY not in text
+    services = yaml.safe_load(text)["services"]
+    standin_args = " ".join(services["slack-standin"]["command"])
+    assert _interpolate(standin_args, {})[1] == {"SLACK_SIGNING_SECRET"}
+    chosen = {
+        "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+        "PARLEY_API_TOKEN": "operator-chosen-bearer-token",
+        "PARLEY_SECRET_KEY": "operator-chosen-secret-key-of-32-chars+",
+    }
+    for role in ("worker", "api"):
+        env = {name: str(value) for name, value in services[role]["environment"].items()}
+        required = set().union(*(_interpolate(v, {})[1] for v in env.values()))
+        assert required >= COMPOSE_SECRETS, f"{role}: {COMPOSE_SECRETS - required} has a default"
+        resolved = {name.lower(): _interpolate(v, chosen)[0] for name, v in env.items()}
+        settings = Settings(**resolved)
+        assert not settings.parley_insecure_dev
+        check_production_safety(settings)
 
 
 def test_no_package_registry_host_is_written_in_the_repo() -> None:

@@ -98,6 +98,20 @@ class ApiServer:
         self.thread.join(timeout=10)
 
 
+def standin_settings(env: dict[str, str]) -> dict[str, str]:
+    """What the worker and API need beside the stand-in: its seeded app and workspace ids (so
+    the app/team check runs locally too), and leave to use the dev defaults with no API token,
+    which they refuse anywhere else. Only the fake Slack on loopback can reach this stack."""
+    from tools.slack_standin.seed import load_seed
+
+    seed = load_seed(None)
+    return {
+        "PARLEY_INSECURE_DEV": "1",
+        "SLACK_APP_ID": env.get("SLACK_APP_ID") or seed.bot.app_id,
+        "SLACK_TEAM_ID": env.get("SLACK_TEAM_ID") or seed.team.id,
+    }
+
+
 def main() -> None:
     from parley.store.db import migrate
     from workflows.search_attributes import dev_server_args
@@ -135,6 +149,7 @@ def main() -> None:
             env.setdefault("PARLEY_DESTINATIONS", str(ROOT / "examples" / "destinations.yaml"))
             env["SLACK_BOT_TOKEN"] = "xoxb-standin-token"
             env["SLACK_API_BASE_URL"] = f"http://127.0.0.1:{STANDIN_PORT}/api/"
+            env.update(standin_settings(env))
             start(
                 "slack stand-in",
                 [

@@ -11,6 +11,7 @@ from workflows.alert_effects import AlertEffects
 with workflow.unsafe.imports_passed_through():
     from parley.domain import SYSTEM, Actor
     from parley.slack.ui import boomerang as boomerang_ui
+    from parley.slack.ui.text import escape, user_mention
     from workflows.alert_types import BoomerangAsk, BoomerangInfo, boomerang_workflow_id
     from workflows.boomerang_types import BoomerangEvent, BoomerangInput
 
@@ -57,7 +58,9 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
     info = next((b for b in st.boomerangs if b.id == event.boomerang_id), None)
     if info is None:
         return
-    asker, whom = f"<@{info.asker_id}>", f"<@{info.recipient_id}>"
+    # Every person-supplied piece goes through the escaping helpers (parley/slack/ui/text.py).
+    asker, whom = user_mention(info.asker_id), user_mention(info.recipient_id)
+    detail = escape(event.detail or "")
     actor = SYSTEM
     comment: str | None = event.detail
     if event.kind == "asked":
@@ -68,7 +71,7 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
         info.status = "undeliverable"
         text = (
             f"🪃 {asker}, Parley could not deliver your question to {whom} "
-            f"(`{event.detail}`). Try asking someone else."
+            f"(`{detail}`). Try asking someone else."
         )
     elif event.kind == "reminded":
         text = f"⏰ Reminded {whom} of {asker}'s question."
@@ -79,7 +82,7 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
         text = f"⌛ {whom} did not answer {asker}'s question; it has expired."
     elif event.kind == "cancelled":
         info.status = "cancelled"
-        text = f"🪃 The question to {whom} is no longer needed ({event.detail})."
+        text = f"🪃 The question to {whom} is no longer needed ({detail})."
     else:  # answered
         info.status = "answered"
         info.answer_kind, info.answer_text = event.answer_kind, event.answer_text

@@ -31,6 +31,7 @@ from workflows.alert_types import AlertState, alert_workflow_id
 
 API_TOKEN = "test-api-token"
 SIGNING_SECRET = "test-signing-secret"
+SECRET_KEY = "test-secret-key-that-signs-modal-metadata"
 BOT_TOKEN = "xoxb-test-token"
 
 
@@ -166,6 +167,10 @@ async def _stack(
         database_url=database_url,
         console_base_url="http://console.example.test",
         parley_api_token=API_TOKEN,
+        parley_secret_key=SECRET_KEY,
+        # The stand-in's seeded app and workspace: interactions from any other are refused.
+        slack_app_id=standin.workspace.bot.app_id,
+        slack_team_id=standin.workspace.team.id,
         alert_retention_seconds=3600,
         # The stand-in runs at 20 times Slack's pace; Parley's pacing keeps just inside it.
         slack_channel_posts_per_second=20.0,

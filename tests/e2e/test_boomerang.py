@@ -349,6 +349,9 @@ def _worker_process(stack: Stack) -> subprocess.Popen[bytes]:
         TEMPORAL_TASK_QUEUE=s.temporal_task_queue,
         DATABASE_URL=s.database_url,
         CONSOLE_BASE_URL=s.console_base_url,
+        # The worker refuses to start with dev secrets or no token (parley/settings.py).
+        PARLEY_API_TOKEN=s.parley_api_token,
+        PARLEY_SECRET_KEY=s.parley_secret_key,
     )
     return subprocess.Popen(
         [sys.executable, "worker.py"],

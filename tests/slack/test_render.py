@@ -109,11 +109,12 @@ def test_change_reply_quotes_the_comment_escaped() -> None:
     assert validate_message_blocks(out.blocks) == []
 
 
-def test_resolve_modal_is_valid_and_carries_the_alert() -> None:
+def test_resolve_modal_is_valid_and_carries_the_alert_signed() -> None:
     ref = ids.AlertRef(alert_id="a-1", channel="C1", message_ts="1.2")
-    view = resolve_modal(ref, "<b>title</b>")
+    metadata = ids.ModalMetadata("k" * 32)
+    view = resolve_modal(ref, "<b>title</b>", metadata)
     assert validate_view(view) == []
-    assert ids.parse_ref(view["private_metadata"]) == ref
+    assert metadata.unseal(ids.RESOLVE_MODAL, view["private_metadata"], ids.AlertRef) == ref
 
 
 def test_pretty_json_cuts_on_a_line_boundary() -> None:

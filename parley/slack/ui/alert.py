@@ -15,6 +15,7 @@ from parley.slack.ui.text import (
     mrkdwn,
     plain,
     truncate,
+    user_mention,
 )
 from workflows.alert_types import AlertState
 
@@ -69,7 +70,7 @@ def _attributes_text(state: AlertState) -> str | None:
 
 
 def _assignee(state: AlertState) -> str:
-    return f"<@{state.assignee_id}>" if state.assignee_id else "_Unassigned_"
+    return user_mention(state.assignee_id) if state.assignee_id else "_Unassigned_"
 
 
 def _status_options() -> list[dict[str, Any]]:
@@ -107,7 +108,7 @@ def render_alert(state: AlertState, console_base_url: str) -> Rendered:
         },
     ]
     if state.denied_by:
-        who = ", ".join(f"<@{u}>" for u in state.denied_by[:10])
+        who = ", ".join(user_mention(u) for u in state.denied_by[:10])
         blocks.append(
             {
                 "type": "section",
@@ -198,7 +199,10 @@ def _button(action_id: str, label: str, value: str) -> dict[str, Any]:
 def render_change_reply(
     actor_mention: str, what: str, old: str | None, new: str | None, comment: str | None
 ) -> Rendered:
-    """Thread reply for one change, e.g. "<@U123> changed status Open → Triaged"."""
+    """Thread reply for one change, e.g. "<@U123> changed status Open → Triaged".
+
+    `actor_mention` is mrkdwn already (Actor.mention(): a console name arrives escaped); the
+    comment is person-supplied and escaped here."""
     line = f"{actor_mention} changed {what} {old or 'nothing'} → {new or 'nobody'}"
     text = line
     if comment:

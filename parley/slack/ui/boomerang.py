@@ -25,11 +25,11 @@ ANSWER_LABEL: dict[str, str] = {
 }
 
 
-def ask_modal(ref: ids.AlertRef, alert_title: str) -> dict[str, Any]:
+def ask_modal(ref: ids.AlertRef, alert_title: str, metadata: ids.ModalMetadata) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.BOOMERANG_MODAL,
-        "private_metadata": ref.dump(),
+        "private_metadata": metadata.seal(ids.BOOMERANG_MODAL, ref),
         "title": plain("Boomerang 🪃", 24),
         "submit": plain("Send", 24),
         "close": plain("Cancel", 24),
@@ -83,11 +83,13 @@ def ask_modal(ref: ids.AlertRef, alert_title: str) -> dict[str, Any]:
     }
 
 
-def reply_modal(ref: ids.BoomerangRef, question: str) -> dict[str, Any]:
+def reply_modal(
+    ref: ids.BoomerangRef, question: str, metadata: ids.ModalMetadata
+) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.BOOMERANG_REPLY_MODAL,
-        "private_metadata": ref.dump(),
+        "private_metadata": metadata.seal(ids.BOOMERANG_REPLY_MODAL, ref),
         "title": plain("Reply", 24),
         "submit": plain("Send", 24),
         "close": plain("Cancel", 24),
@@ -124,11 +126,7 @@ def dm(
 ) -> Rendered:
     """The recipient's DM; re-rendered when answered, expired or no longer needed."""
     emoji = SEVERITY_EMOJI[inp.alert_severity]
-    head = (
-        f"🪃 <@{inp.asker.id}> asks you about a security alert"
-        if inp.asker.source == "slack"
-        else f"🪃 {escaped(inp.asker.name, 100)} asks you about a security alert"
-    )
+    head = f"🪃 {inp.asker.mention()} asks you about a security alert"
     if reminder:
         head = "⏰ Reminder: " + head
     blocks: list[dict[str, Any]] = [

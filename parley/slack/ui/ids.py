@@ -1,12 +1,19 @@
 """Every action id, callback id and block-id prefix Parley puts in Slack, in one place.
 
 Button values and modal private_metadata carry small pydantic models, serialised and parsed here
-only, so that a handler never picks a string apart by hand.
+only, so that a handler never picks a string apart by hand. Modals' private_metadata is also
+signed with the server's key (ModalMetadata).
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import TypeVar
+
+from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 # Alert message actions.
 VIEW_IN_CONSOLE = "alert.view_console"
@@ -99,3 +106,36 @@ def parse_boomerang_ref(raw: str | None) -> BoomerangRef | None:
 INTEL_MODAL = "modal.threat_intel"
 INTEL_VALUE_BLOCK = "intel_value"
 INTEL_VALUE_ACTION = "value"
+
+
+class ModalMetadata:
+    """Signs a modal's private_metadata with the server's key and reads back only what it signed.
+
+    Slack returns private_metadata untouched in view_submission, so a valid signature proves
+    Parley opened this modal with this content. The callback id salts the signature: metadata
+    minted for one modal is refused by another. HMAC-SHA256 via itsdangerous.
+    """
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = secret_key
+
+    def _serializer(self, callback_id: str) -> URLSafeSerializer:
+        return URLSafeSerializer(
+            self._key,
+            salt=f"parley.modal/{callback_id}",
+            signer_kwargs={"digest_method": hashlib.sha256},
+        )
+
+    def seal(self, callback_id: str, ref: BaseModel) -> str:
+        return str(
+            self._serializer(callback_id).dumps(ref.model_dump(mode="json", exclude_none=True))
+        )
+
+    def unseal(self, callback_id: str, raw: object, model: type[M]) -> M | None:
+        """The model Parley signed for this modal, or None (missing, forged, altered, other)."""
+        if not isinstance(raw, str) or not raw:
+            return None
+        try:
+            return model.model_validate(self._serializer(callback_id).loads(raw))
+        except (BadData, ValidationError):
+            return None

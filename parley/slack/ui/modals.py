@@ -1,4 +1,4 @@
-"""Modals Parley opens: pure functions returning view payloads."""
+"""Modals Parley opens: pure functions returning view payloads, their metadata signed."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from parley.slack.ui import ids
 from parley.slack.ui.text import escaped, truncate
 
 
-def resolve_modal(ref: ids.AlertRef, title: str) -> dict[str, Any]:
+def resolve_modal(ref: ids.AlertRef, title: str, metadata: ids.ModalMetadata) -> dict[str, Any]:
     """Asks for the resolution comment before an alert becomes Resolved."""
     return {
         "type": "modal",
         "callback_id": ids.RESOLVE_MODAL,
-        "private_metadata": ref.dump(),
+        "private_metadata": metadata.seal(ids.RESOLVE_MODAL, ref),
         "title": {"type": "plain_text", "text": "Resolve alert"},
         "submit": {"type": "plain_text", "text": "Resolve"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -37,7 +37,9 @@ def resolve_modal(ref: ids.AlertRef, title: str) -> dict[str, Any]:
     }
 
 
-def intel_modal(ref: ids.AlertRef, values: list[tuple[str, str]]) -> dict[str, Any]:
+def intel_modal(
+    ref: ids.AlertRef, values: list[tuple[str, str]], metadata: ids.ModalMetadata
+) -> dict[str, Any]:
     """Pick one analysable value (attribute: IP); at most 100 options, as Slack allows."""
     labels: dict[str, list[str]] = {}
     for attribute, ip in values:
@@ -52,7 +54,7 @@ def intel_modal(ref: ids.AlertRef, values: list[tuple[str, str]]) -> dict[str, A
     return {
         "type": "modal",
         "callback_id": ids.INTEL_MODAL,
-        "private_metadata": ref.dump(),
+        "private_metadata": metadata.seal(ids.INTEL_MODAL, ref),
         "title": {"type": "plain_text", "text": "See Threat Intel"},
         "submit": {"type": "plain_text", "text": "Analyse"},
         "close": {"type": "plain_text", "text": "Cancel"},

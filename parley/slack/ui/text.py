@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 SECTION_TEXT_MAX = 3000
@@ -10,6 +11,8 @@ FIELD_TEXT_MAX = 2000
 BUTTON_TEXT_MAX = 75
 OPTION_TEXT_MAX = 75
 FALLBACK_TEXT_MAX = 3000  # well under the 40,000 at which Slack truncates
+NAME_MAX = 100
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def escape(text: str) -> str:
@@ -18,6 +21,18 @@ def escape(text: str) -> str:
     `<!channel>` or `<https://evil|click>` in alert data then shows as text: no ping, no link.
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def person(name: str, limit: int = NAME_MAX) -> str:
+    """A person-supplied name as mrkdwn: one line, escaped, so it shows and never pings or links.
+
+    A console user named `<!channel> <http://evil|click>` is shown as exactly that text."""
+    return escaped(" ".join(name.split()), limit)
+
+
+def user_mention(user_id: str) -> str:
+    """`<@U…>` for a Slack user id; anything else is shown as text, never as markup."""
+    return f"<@{user_id}>" if SLACK_USER_ID.fullmatch(user_id) else person(user_id)
 
 
 def truncate(text: str, limit: int, marker: str = "…") -> str:
