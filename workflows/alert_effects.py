@@ -325,20 +325,10 @@ class AlertEffects:
             comment=comment,
         )
 
-    async def history(
-        self,
-        action: str,
-        actor: Actor,
-        *,
-        key: str,
-        from_value: str | None = None,
-        to_value: str | None = None,
-        comment: str | None = None,
-    ) -> None:
-        """One row of the alert's history (batched: written before the change's Slack calls)."""
-        entry = self.entry(
-            action, actor, key=key, from_value=from_value, to_value=to_value, comment=comment
-        )
+    async def history(self, action: str, actor: Actor, *, key: str, **values: str | None) -> None:
+        """One row of the alert's history (batched: written before the change's Slack calls).
+        `values`: from_value, to_value, comment."""
+        entry = self.entry(action, actor, key=key, **values)
         if self.batched:
             self._write.entries.append(entry)
             return

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from parley.slack.errors import PERMANENT
+with workflow.unsafe.imports_passed_through():
+    from parley.slack.errors import PERMANENT
 
 SLACK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
