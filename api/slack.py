@@ -70,7 +70,7 @@ async def interactions(request: Request) -> Response:
             raise ValueError("payload is not an object")
         kind = payload.get("type")
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
-        return JSONResponse({"error": f"malformed interaction payload: {exc}"}, status_code=400)
+        return error_response(400, f"malformed interaction payload: {exc}")
     try:
         if kind == "block_actions":
             return await _block_actions(request, payload)
