@@ -60,7 +60,7 @@ token_cookie = APIKeyCookie(
 
 def _same(given: str, expected: str) -> bool:
     # Bytes, because compare_digest raises TypeError on non-ASCII str (a 500 before auth).
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def token_ok(request: Request, allow_cookie: bool = False) -> bool:

@@ -8,7 +8,7 @@ otherwise come back in full and a lone surrogate in it would break the JSON enco
 
 from __future__ import annotations
 
-import logging
+import copy
 from http import HTTPStatus
 from typing import Any
 
@@ -18,8 +18,6 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-
-log = logging.getLogger("parley.api")
 
 MAX_PROBLEMS = 20
 MAX_DETAIL = 500
@@ -154,12 +152,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             answer = operation.get("responses", {}).get("422")
             content = (answer or {}).get("content", {}).get("application/json", {})
             if content.get("schema", {}).get("$ref") == ref:
-                answer.update(
-                    description=_DESCRIPTIONS[422],
-                    content={
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                    },
-                )
+                answer.update(description=_DESCRIPTIONS[422], content=copy.deepcopy(JSON_ERROR))
     schemas = schema.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
