@@ -23,6 +23,19 @@ MAX_PROBLEMS = 20
 MAX_DETAIL = 500
 MAX_MESSAGE = 200
 MAX_LOC_PART = 64
+# `error` per status, spelled here: Python's own phrases change between versions (413).
+KINDS = {
+    400: "bad request",
+    401: "unauthorized",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflict",
+    413: "content too large",
+    415: "unsupported media type",
+    422: "invalid input",
+    500: "internal server error",
+    503: "service unavailable",
+}
 
 
 class InputError(BaseModel):
@@ -37,8 +50,7 @@ class ErrorBody(BaseModel):
     """The body of every error answer."""
 
     error: str = Field(
-        description="the kind of error, stable: the HTTP status phrase in lower case, or "
-        "'invalid input' for every 422",
+        description="the kind of error, one per status: " + ", ".join(KINDS.values()),
         examples=["invalid input"],
     )
     detail: str = Field(description="what went wrong, for people", max_length=MAX_DETAIL)
@@ -81,7 +93,7 @@ def error_response(
     if more:
         lines.append(f"… and {more} more problems")
     body = ErrorBody(
-        error="invalid input" if status == 422 else phrase(status).lower(),
+        error=KINDS.get(status) or phrase(status).lower(),
         detail=clip(detail, MAX_DETAIL),
         problems=lines,
         errors=items,
