@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from api import alerts, errors, slack
 from api.body_limit import BodyLimit
 from api.console_form import render_change_form
-from api.deps import json_body, require_token
+from api.deps import require_token, storable_input
 from parley.settings import Settings, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(
         alerts.router,
         # The token first (FastAPI runs a dependency once per request), then the body checks.
-        dependencies=[Depends(require_token), Depends(json_body)],
+        dependencies=[Depends(require_token), Depends(storable_input)],
         responses=errors.responses(400, 401, 413, 415, 422, 503),
     )
     app.include_router(slack.router)
@@ -97,7 +97,8 @@ def json_body_limit(settings: Settings) -> int:
 def _include_console(app: FastAPI) -> None:
     from api import console, destinations
 
-    app.include_router(console.router)
+    # Its HTML pages check the token themselves (a sign-in page, not a 401).
+    app.include_router(console.router, dependencies=[Depends(storable_input)])
     app.include_router(destinations.router)
 
 

@@ -85,7 +85,7 @@ def require_token(request: Request, _credentials: Any = Security(bearer)) -> Non
         )
 
 
-# ---- JSON bodies ---------------------------------------------------------------------------
+# ---- input every store can hold ------------------------------------------------------------
 
 MAX_JSON_DEPTH = 64  # pydantic's serializer (store, Temporal payloads) gives up near 255
 
@@ -100,13 +100,21 @@ def is_json(content_type: str) -> bool:
     )
 
 
-async def json_body(request: Request) -> None:
-    """For routes that take a JSON body: it is JSON, and it is text every store can hold.
+async def storable_input(request: Request) -> None:
+    """Path and query values, and a JSON body, hold text every store can keep; a body is JSON.
 
     FastAPI hands a non-JSON body to the model as bytes (a confusing 422), and lets through
     strings no store or Temporal payload can carry: lone UTF-16 surrogates (not Unicode at
-    all), U+0000 (PostgreSQL text refuses it) and nesting deeper than serializers go.
+    all), U+0000 (PostgreSQL text refuses it: a 500 even on a lookup) and nesting deeper than
+    serializers go.
     """
+    params = [(("path", k), v) for k, v in request.path_params.items()]
+    params += [(("query", k), f"{k}{v}") for k, v in request.query_params.multi_items()]
+    bad = [loc for loc, value in params if _bad_text(str(value)) is not None]
+    if bad:
+        raise RequestValidationError(
+            [{"type": "string_unicode", "loc": loc, "msg": _NUL} for loc in bad]
+        )
     if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
         return  # an empty body: the route's validation says what is missing
     if not is_json(request.headers.get("content-type", "")):
@@ -146,9 +154,12 @@ def _untextual(data: Any) -> tuple[tuple[str | int, ...], str] | None:
     return None
 
 
+_NUL = "contains U+0000 (NUL), which cannot be stored"
+
+
 def _bad_text(s: str) -> str | None:
     if "\x00" in s:
-        return "contains U+0000 (NUL), which cannot be stored"
+        return _NUL
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:
