@@ -110,10 +110,10 @@ async def storable_input(request: Request) -> None:
     """
     params = [(("path", k), v) for k, v in request.path_params.items()]
     params += [(("query", k), f"{k}{v}") for k, v in request.query_params.multi_items()]
-    bad = [loc for loc, value in params if _bad_text(str(value)) is not None]
+    bad = [(loc, why) for loc, value in params if (why := _bad_text(str(value))) is not None]
     if bad:
         raise RequestValidationError(
-            [{"type": "string_unicode", "loc": loc, "msg": _NUL} for loc in bad]
+            [{"type": "string_unicode", "loc": loc, "msg": why} for loc, why in bad]
         )
     if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
         return  # an empty body: the route's validation says what is missing
@@ -154,12 +154,9 @@ def _untextual(data: Any) -> tuple[tuple[str | int, ...], str] | None:
     return None
 
 
-_NUL = "contains U+0000 (NUL), which cannot be stored"
-
-
 def _bad_text(s: str) -> str | None:
     if "\x00" in s:
-        return _NUL
+        return "contains U+0000 (NUL), which cannot be stored"
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:
