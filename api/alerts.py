@@ -16,6 +16,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import errors
 from api.deps import get_db, get_settings, get_temporal, require_token
 from api.signals import Refusal, signal_alert
 from parley.domain import Actor, AlertIn, Status
@@ -42,7 +43,14 @@ class IntakeResult(BaseModel):
     destinations: list[str] = Field(default_factory=list)
 
 
-@router.post("/alerts", status_code=status.HTTP_201_CREATED, response_model=IntakeResult)
+@router.post(
+    "/alerts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IntakeResult,
+    responses={
+        200: {"model": IntakeResult, "description": "A duplicate: this alert id was seen before"}
+    },
+)
 async def create_alert(
     alert: AlertIn,
     response: Response,
@@ -150,7 +158,11 @@ async def _signal(request: Request, alert_id: str, signal: Any, change: Any) -> 
     return {"status": "accepted"}
 
 
-@router.post("/alerts/{alert_id}/status", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/alerts/{alert_id}/status",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors.responses(404, e404="The alert is unknown or past retention"),
+)
 async def console_set_status(
     alert_id: str,
     body: ConsoleStatusChange,
@@ -168,7 +180,11 @@ async def console_set_status(
     return await _signal(request, alert_id, AlertWorkflow.set_status, change)
 
 
-@router.post("/alerts/{alert_id}/assignee", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/alerts/{alert_id}/assignee",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors.responses(404, e404="The alert is unknown or past retention"),
+)
 async def console_set_assignee(
     alert_id: str,
     body: ConsoleAssigneeChange,

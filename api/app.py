@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-from api import alerts, slack
+from api import alerts, errors, slack
+from api.body_limit import BodyLimit
 from api.console_form import render_change_form
+from api.deps import require_token, storable_input
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database
@@ -52,17 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.temporal = None
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # One readable line per problem, plus FastAPI's structured list.
-        problems = [
-            f"{'.'.join(str(p) for p in err.get('loc', ()) if p != 'body')}: {err.get('msg')}"
-            for err in exc.errors()
-        ]
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid input", "problems": problems, "detail": exc.errors()},
-        )
+    app.add_middleware(
+        BodyLimit,
+        default=json_body_limit(settings),
+        per_path={"/slack/interactions": slack.MAX_BODY_BYTES},
+    )
+    # Every error answer has one shape (api/errors.py), whichever layer refused the request.
+    app.add_exception_handler(RequestValidationError, errors.on_validation_error)
+    app.add_exception_handler(HTTPException, errors.on_http_error)
+    app.add_exception_handler(Exception, errors.on_crash)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -71,16 +72,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.console_change_form = lambda detail, nonce: render_change_form(
         detail, nonce, token_required=bool(settings.parley_api_token)
     )
-    app.include_router(alerts.router)
+    app.include_router(
+        alerts.router,
+        # The token first (FastAPI runs a dependency once per request), then the body checks.
+        dependencies=[Depends(require_token), Depends(storable_input)],
+        responses=errors.responses(400, 401, 413, 415, 422, 503),
+    )
     app.include_router(slack.router)
     _include_console(app)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return errors.document_errors(default_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def json_body_limit(settings: Settings) -> int:
+    """Bytes a JSON request body may have: the largest alert, pretty-printed or \\u-escaped."""
+    return max(4 * settings.max_alert_bytes, 64 * 1024)
 
 
 def _include_console(app: FastAPI) -> None:
     from api import console, destinations
 
-    app.include_router(console.router)
+    # Its HTML pages check the token themselves (a sign-in page, not a 401).
+    app.include_router(console.router, dependencies=[Depends(storable_input)])
     app.include_router(destinations.router)
 
 

@@ -20,10 +20,11 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, Security
 from fastapi.responses import HTMLResponse
 
-from api.deps import TOKEN_COOKIE, get_db, require_token, token_ok
+from api import errors
+from api.deps import TOKEN_COOKIE, bearer, get_db, require_token, token_cookie, token_ok
 from parley.domain import Actor, Severity, Status
 from parley.store import repo
 from parley.store.db import Database
@@ -31,12 +32,22 @@ from parley.store.views import AlertDetail, AlertPage, AlertSummary, SlackCopyVi
 
 router = APIRouter()
 
+# Declared, not enforced (auto_error=False): the routes check `token_ok` themselves, and the HTML
+# pages answer a sign-in page instead of a bare 401.
+BEARER_OR_COOKIE = [Security(bearer), Security(token_cookie)]
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
 E = TypeVar("E", bound=StrEnum)
 
 # A hook for the status/assignee change form (owned by the app, not this module): set
 # `app.state.console_change_form = fn(detail, nonce) -> str`; it returns trusted HTML and may use
 # `<script nonce="{nonce}">`, the only inline script the page's CSP allows.
 ChangeFormRenderer = Callable[[AlertDetail, str], str]
+
+
+def _with_html(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """Browsers (Accept: text/html) get these errors as HTML pages, API clients as JSON."""
+    return {status: spec | {"content": HTML} for status, spec in responses.items()}
 
 
 def _enum(kind: type[E], name: str, raw: str | None) -> E | None:
@@ -75,6 +86,7 @@ async def _page(
     "/alerts",
     response_model=AlertPage,
     dependencies=[Depends(require_token)],
+    responses=errors.responses(401, 422),
     summary="List alerts, newest first",
 )
 async def list_alerts(
@@ -115,7 +127,9 @@ def _prefers_html(accept: str) -> bool:
     "/alerts/{alert_id}",
     response_model=AlertDetail,
     summary="One alert with its history and Slack copies (HTML page for browsers)",
-    responses={200: {"content": {"text/html": {}}}, 404: {"description": "no such alert"}},
+    dependencies=BEARER_OR_COOKIE,
+    responses=_with_html(errors.responses(401, 404, e404="No such alert"))
+    | {200: {"content": HTML}},
 )
 async def get_alert(
     alert_id: str, request: Request, response: Response, db: Database = Depends(get_db)
@@ -132,7 +146,17 @@ async def get_alert(
     return detail
 
 
-@router.get("/console", response_class=HTMLResponse, summary="HTML alert list")
+@router.get(
+    "/console",
+    response_class=HTMLResponse,
+    dependencies=BEARER_OR_COOKIE,
+    responses={
+        401: {"description": "Not signed in: the sign-in page", "content": HTML},
+        # A bad filter value is shown on the page; a malformed query (limit=ten) is JSON.
+        422: {"description": "Invalid filter", "content": HTML | errors.JSON_ERROR},
+    },
+    summary="HTML alert list",
+)
 async def console(
     request: Request,
     status: str | None = None,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import email.message
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Security, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 if TYPE_CHECKING:
     from parley.settings import Settings
@@ -42,6 +45,23 @@ async def get_temporal(request: Request) -> Any:
 
 TOKEN_COOKIE = "parley_token"
 
+# Declared for OpenAPI (a security scheme on the routes that need it); `token_ok` does the check
+# itself because the console also takes the cookie, and an empty token turns auth off.
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="PARLEY_API_TOKEN as a bearer token"
+)
+token_cookie = APIKeyCookie(
+    name=TOKEN_COOKIE,
+    auto_error=False,
+    scheme_name="cookie",
+    description="PARLEY_API_TOKEN in the cookie the console's sign-in page sets (HTML pages)",
+)
+
+
+def _same(given: str, expected: str) -> bool:
+    # Bytes, because compare_digest raises TypeError on non-ASCII str (a 500 before auth).
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
+
 
 def token_ok(request: Request, allow_cookie: bool = False) -> bool:
     """The bearer token (or, for the HTML console, the cookie its login sets) is right."""
@@ -49,13 +69,13 @@ def token_ok(request: Request, allow_cookie: bool = False) -> bool:
     if not expected:
         return True
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected):
+    if scheme.lower() == "bearer" and _same(given.strip(), expected):
         return True
     cookie = request.cookies.get(TOKEN_COOKIE, "") if allow_cookie else ""
-    return bool(cookie) and hmac.compare_digest(cookie, expected)
+    return bool(cookie) and _same(cookie, expected)
 
 
-def require_token(request: Request) -> None:
+def require_token(request: Request, _credentials: Any = Security(bearer)) -> None:
     """Bearer-token check for the REST API (PARLEY_API_TOKEN). Empty token = auth off (dev)."""
     if not token_ok(request):
         raise HTTPException(
@@ -63,3 +83,82 @@ def require_token(request: Request) -> None:
             "missing or wrong bearer token (PARLEY_API_TOKEN)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+# ---- input every store can hold ------------------------------------------------------------
+
+MAX_JSON_DEPTH = 64  # pydantic's serializer (store, Temporal payloads) gives up near 255
+
+
+def is_json(content_type: str) -> bool:
+    """FastAPI's own rule for parsing a body as JSON: application/json or application/*+json."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+async def storable_input(request: Request) -> None:
+    """Path and query values, and a JSON body, hold text every store can keep; a body is JSON.
+
+    FastAPI hands a non-JSON body to the model as bytes (a confusing 422), and lets through
+    strings no store or Temporal payload can carry: lone UTF-16 surrogates (not Unicode at
+    all), U+0000 (PostgreSQL text refuses it: a 500 even on a lookup) and nesting deeper than
+    serializers go.
+    """
+    params = [(("path", k), v) for k, v in request.path_params.items()]
+    params += [(("query", k), f"{k}{v}") for k, v in request.query_params.multi_items()]
+    bad = [(loc, why) for loc, value in params if (why := _bad_text(str(value))) is not None]
+    if bad:
+        raise RequestValidationError(
+            [{"type": "string_unicode", "loc": loc, "msg": why} for loc, why in bad]
+        )
+    if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
+        return  # an empty body: the route's validation says what is missing
+    if not is_json(request.headers.get("content-type", "")):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "send the body as JSON with Content-Type: application/json",
+        )
+    try:
+        data = await request.json()  # FastAPI parsed it already; this is its cached value
+    except ValueError:
+        return  # FastAPI has answered malformed JSON before dependencies run
+    problem = _untextual(data)
+    if problem is not None:
+        loc, msg = problem
+        raise RequestValidationError(
+            [{"type": "string_unicode", "loc": ("body", *loc), "msg": msg}]
+        )
+
+
+def _untextual(data: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """Where the first string no store can hold is, and why; None if there is none.
+    Iterative (a deep body must not exhaust the stack), in document order."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while stack:
+        loc, value = stack.pop()
+        if len(loc) > MAX_JSON_DEPTH:
+            return loc[:MAX_JSON_DEPTH], f"nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, dict):
+            for key in value:
+                if (why := _bad_text(key)) is not None:
+                    return (*loc, key), f"key {why}"
+            stack.extend(((*loc, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*loc, i), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and (why := _bad_text(value)) is not None:
+            return loc, why
+    return None
+
+
+def _bad_text(s: str) -> str | None:
+    if "\x00" in s:
+        return "contains U+0000 (NUL), which cannot be stored"
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone UTF-16 surrogate (e.g. \\ud800 without its pair); not Unicode"
+    return None

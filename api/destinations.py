@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
-from api.deps import get_db, require_token
+from api import errors
+from api.deps import get_db, require_token, storable_input
 from parley.domain import Destination, DestinationIn
 from parley.store import repo
 from parley.store.db import Database
 
-router = APIRouter(dependencies=[Depends(require_token)])
+router = APIRouter(
+    dependencies=[Depends(require_token), Depends(storable_input)],
+    responses=errors.responses(401, 422),  # 422: a path or query value no store can hold
+)
 
 
 @router.get("/destinations", response_model=list[Destination], summary="List destinations")
@@ -21,7 +25,7 @@ async def list_destinations(db: Database = Depends(get_db)) -> list[Destination]
     "/destinations",
     response_model=Destination,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "a destination with this name exists"}},
+    responses=errors.responses(400, 409, 413, 415, e409="A destination with this name exists"),
     summary="Create a destination",
 )
 async def create_destination(body: DestinationIn, db: Database = Depends(get_db)) -> Destination:
@@ -34,7 +38,7 @@ async def create_destination(body: DestinationIn, db: Database = Depends(get_db)
 @router.delete(
     "/destinations/{destination_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"description": "no such destination"}},
+    responses=errors.responses(404, e404="No such destination"),
     summary="Delete a destination",
 )
 async def delete_destination(destination_id: str, db: Database = Depends(get_db)) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
 from api import slack_alert, slack_boomerang, slack_context
+from api.errors import error_response
 from api.signals import Refusal
 from api.slack_common import Click, Submission, actor_of, not_for_us, tell_later
 from parley.slack.ui import ids
@@ -45,27 +47,35 @@ SUBMISSIONS: dict[str, Callable[[Submission], Awaitable[Response]]] = {
 }
 
 
+# The body cap (api/app.py): far above anything Slack sends (a view is at most 250 kB of JSON,
+# at most 750 kB percent-encoded), far below what would hurt, as it is read before the signature
+# can be checked.
+MAX_BODY_BYTES = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,15}", re.ASCII)
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}", re.ASCII)
+
+
 @router.post("/slack/interactions", include_in_schema=False)
 async def interactions(request: Request) -> Response:
-    raw = await request.body()
     settings = request.app.state.settings
+    raw = await request.body()  # capped at MAX_BODY_BYTES by api.body_limit (a 413 from here)
     try:
         raw.decode("utf-8")  # slack-sdk's verifier decodes the body and would raise
     except UnicodeDecodeError:
-        return JSONResponse({"error": "the body is not UTF-8"}, status_code=400)
-    if not SignatureVerifier(settings.slack_signing_secret).is_valid_request(raw, request.headers):
-        return JSONResponse({"error": "invalid request"}, status_code=401)
+        return error_response(400, "the body is not UTF-8")
+    if not _signed_by_slack(request, raw):
+        return error_response(401, "invalid request: not signed by Slack")
     try:
         payload = json.loads(parse_qs(raw.decode("utf-8"), strict_parsing=True)["payload"][0])
         if not isinstance(payload, dict):
             raise ValueError("payload is not an object")
         kind = payload.get("type")
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
-        return JSONResponse({"error": f"malformed interaction payload: {exc}"}, status_code=400)
+        return error_response(400, f"malformed interaction payload: {exc}")
     refused = not_for_us(payload, settings)
     if refused:
         log.warning("refused a signed %r interaction: %s", kind, refused)
-        return JSONResponse({"error": refused}, status_code=403)
+        return error_response(403, refused)
     try:
         if kind == "block_actions":
             return await _block_actions(request, payload)
@@ -80,6 +90,17 @@ async def interactions(request: Request) -> Response:
         log.warning("malformed %s payload: %s", kind, exc)
         return JSONResponse({"error": f"malformed {kind} payload"}, status_code=400)
     return JSONResponse({"error": f"unsupported interaction type {kind!r}"}, status_code=400)
+
+
+def _signed_by_slack(request: Request, raw: bytes) -> bool:
+    """slack-sdk's check, given only headers it can digest: it raises (a 500) on a non-numeric
+    timestamp or a non-ASCII signature."""
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not (_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature)):
+        return False
+    verifier = SignatureVerifier(request.app.state.settings.slack_signing_secret)
+    return verifier.is_valid(body=raw, timestamp=timestamp, signature=signature)
 
 
 async def _block_actions(request: Request, payload: dict[str, Any]) -> Response:

@@ -7,7 +7,7 @@ Pydantic models only (no ORM, no I/O): they cross the Temporal boundary through
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -82,6 +82,10 @@ class AlertIn(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("created_at must carry a timezone (e.g. 2026-11-30T07:00:00Z)")
+        try:
+            value.astimezone(UTC)  # stores and Temporal keep UTC: 0001-01-01T00:00+14:00 is not
+        except OverflowError:
+            raise ValueError("created_at is outside the years 1 to 9999 in UTC") from None
         return value
 
 

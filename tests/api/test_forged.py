@@ -144,7 +144,7 @@ async def test_click_from_another_app_or_workspace_is_refused(
 ) -> None:
     resp = await _send(slack, _foreign(_click(), where))
     assert resp.status_code == 403, resp.text
-    assert "another Slack" in resp.json()["error"]
+    assert "another Slack" in resp.json()["detail"]
 
 
 @pytest.mark.parametrize("where", [*FOREIGN, "modal of another app"])
