@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -125,6 +127,7 @@ class DestinationRow(Base):
     rule_ids: Mapped[list[str]]
     log_types: Mapped[list[str]]
     created_at: Mapped[datetime]
+    enrich_on_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SlackMessageRow(Base):

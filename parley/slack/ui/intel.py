@@ -55,7 +55,8 @@ ORIGIN_WORDS: dict[OriginKind, str] = {
     "reserved": "private or reserved address",
     "none": "no match (often a residential ISP)",
 }
-MARKS: dict[Mark, str] = {"tor": "🧅 Tor", "vpn": "🕶️ VPN"}
+EMOJI: dict[Mark, str] = {"tor": "🧅", "vpn": "🕶️"}
+MARKS: dict[Mark, str] = {"tor": "🧅 Tor", "vpn": "🕶️ VPN"}  # in the message's summary
 
 
 def _mrkdwn(text: str, limit: int) -> dict[str, str]:
@@ -322,12 +323,12 @@ def ip_marks(intel: IpIntel) -> dict[str, str]:
 
 def _tor_part(brief: IpBrief) -> str | None:
     if brief.tor in ("yes", "listed"):
-        return f"{MARKS['tor']} {tor_phrase(brief.tor, brief.tor_as_of, brief.tor_snapshot)}"
+        return f"{EMOJI['tor']} {tor_phrase(brief.tor, brief.tor_as_of, brief.tor_snapshot)}"
     if brief.origin != "tor":
         return None
     ranges = f"ranges of {_day(brief.origin_as_of)}" if brief.origin_as_of else "origin ranges"
     if brief.tor is None:  # Tor turned off: the origin table's word, with its date
-        return f"{MARKS['tor']} Tor exit ({ranges})"
+        return f"{EMOJI['tor']} Tor exit ({ranges})"
     # A fresher list did not name it: both facts, with their dates.
     later = f"the list of {_day(brief.tor_as_of)}" if brief.tor_as_of else "the current list"
     return f"Tor exit in the {ranges}, not named by {later}"
@@ -344,7 +345,7 @@ def brief_line(brief: IpBrief) -> str:
         parts.append(f"AS{brief.asn}{org}")
     if brief.origin is not None and brief.origin != "tor":
         phrase = escape(origin_phrase(brief.origin, brief.provider))
-        parts.append(f"{MARKS['vpn']} {phrase}" if brief.mark == "vpn" else phrase)
+        parts.append(f"{EMOJI['vpn']} {phrase}" if brief.mark == "vpn" else phrase)
     tor = _tor_part(brief)
     if tor:
         parts.append(tor)
