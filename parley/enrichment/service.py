@@ -175,6 +175,16 @@ class Enricher:
                     continue
                 built = p.build_date.date().isoformat() if p.build_date else "unknown date"
                 lines.append(f"{name}: {p.database_type} built {built} from {p.source}")
+        if self.config.origin_enabled or self.config.tor_snapshot:
+            # Parses the table now, so the first alert does not wait for it.
+            try:
+                table = self._origin_table()
+            except EnrichmentUnavailable as exc:
+                lines.append(f"origin: {exc.reason}")
+            else:
+                built = table.built_at.date().isoformat()
+                exits = len(self._tor_snapshot.exits) if self._tor_snapshot else 0
+                lines.append(f"origin: ranges built {built} from {table.source}, {exits} Tor exits")
         return lines
 
     def _origin_table(self) -> OriginTable:
