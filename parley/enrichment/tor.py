@@ -157,13 +157,6 @@ class TorExitList:
             licence=self.licence,
         )
 
-    def describe(self, age_seconds: float) -> str:
-        """ "the snapshot of 2026-09-29 (64 days old)" / "the list of 2026-11-30 05:00 UTC (4.0 h
-        old)": how the card and the reasons name this list."""
-        if self.is_snapshot:
-            return f"the snapshot of {self.as_of.date().isoformat()} ({age_text(age_seconds)})"
-        return f"the list of {self.as_of.strftime('%Y-%m-%d %H:%M UTC')} ({age_text(age_seconds)})"
-
     def status(self, ip: str, *, now: datetime, max_age: timedelta) -> TorResult:
         key = str(ipaddress.ip_address(ip))
         age = max(0.0, (now - self.as_of).total_seconds())
@@ -186,7 +179,8 @@ class TorExitList:
                 )
             limit = _hours(max_age.total_seconds())
             reason = (
-                f"not in {self.describe(age)}, too old to say no (limit {limit})"
+                f"not in the snapshot of {self.as_of.date().isoformat()} ({age_text(age)}), "
+                f"too old to say no (limit {limit})"
                 if self.is_snapshot
                 else f"Tor exit list is {_hours(age)} old (limit {limit})"
             )
