@@ -31,7 +31,7 @@ from parley.enrichment.models import (
     TorResult,
 )
 from parley.enrichment.origin import OriginTable, OriginTableError, bundled_table
-from parley.enrichment.ranges import RangeInfo, classify
+from parley.enrichment.ranges import RangeInfo, classify, parse_ip
 from parley.enrichment.rdap import lookup_rdap
 from parley.enrichment.tor import TorExitList
 from parley.enrichment.tor_source import TorListStore
@@ -327,14 +327,13 @@ class Enricher:
     def brief(self, ips: list[str], limit: int = MAX_BRIEF_IPS) -> IpIntel:
         """One line's worth for each of the first `limit` distinct IPs (never RDAP, so never the
         network), and how many were left out."""
-        distinct = list(dict.fromkeys(ips))
+        # One line per address, however it was written ("2001:DB8::1", "[2001:db8::1]").
+        parsed = (parse_ip(ip) for ip in ips)
+        distinct = list(dict.fromkeys(str(a) for a in parsed if a is not None))
         briefs: list[IpBrief] = []
         attributions: list[str] = []
         for ip in distinct[:limit]:
-            try:
-                intel = self._analyse_offline(ip)
-            except ValueError:
-                continue  # not an IP: nothing to say about it
+            intel = self._analyse_offline(ip)
             briefs.append(IpBrief.of(intel))
             for result in (intel.location, intel.asn, intel.origin, intel.tor):
                 owed = result.provenance.attribution if result and result.provenance else None

@@ -233,6 +233,12 @@ def test_brief_covers_the_first_ips_and_counts_the_rest(sample: Path) -> None:
     assert by_ip[RESERVED].routable is False
 
 
+def test_brief_counts_an_address_once_however_written(sample: Path) -> None:
+    intel = make(sample).brief(["2001:DB8:1::5", "[2001:db8:1::5]", "not an ip", " 198.51.100.7 "])
+    assert [b.ip for b in intel.briefs] == ["2001:db8:1::5", HOSTING]
+    assert intel.omitted == 0
+
+
 def test_brief_never_looks_up_rdap(sample: Path) -> None:
     calls: list[str] = []
 

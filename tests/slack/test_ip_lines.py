@@ -214,3 +214,11 @@ def test_no_room_means_no_section(budget: int) -> None:
 
 def test_nothing_analysed_means_no_section() -> None:
     assert render_ip_section(IpIntel()) == []
+
+
+def test_marks_find_values_written_differently() -> None:
+    v6 = VPN.model_copy(update={"ip": "2001:db8::1"})
+    state = _state(["2001:DB8:0::1", " [2001:db8::1] "], [v6])
+    summary = _block(render_alert(state, "http://c", "d-intel").blocks, "summary")
+    assert summary is not None
+    assert summary["text"]["text"].count("🕶️ VPN") == 2

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.domain import Severity, Status, ip_values
+from parley.enrichment.ranges import parse_ip
 from parley.slack.ui import ids
 from parley.slack.ui.intel import ip_marks, render_ip_section, text_length
 from parley.slack.ui.text import (
@@ -64,7 +65,9 @@ def _attributes_text(state: AlertState, marks: dict[str, str]) -> str | None:
         return None
 
     def value(v: str) -> str:
-        mark = marks.get(v.strip())  # flag, and 🧅 Tor / 🕶️ VPN, when analysed on arrival
+        # Flag, and 🧅 Tor / 🕶️ VPN, when analysed on arrival (keyed by the normalised address).
+        ip = parse_ip(v) if marks else None
+        mark = marks.get(str(ip)) if ip is not None else None
         return f"`{escaped(v, 200)}` {mark}" if mark else f"`{escaped(v, 200)}`"
 
     lines: list[str] = []
