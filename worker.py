@@ -82,6 +82,17 @@ def build_worker(
     )
 
 
+def enrichment_config(settings: Settings) -> EnrichmentConfig:
+    """PARLEY_* enrichment settings; with a Tor list source, the enricher reads the file the
+    hourly refresh writes (PARLEY_TOR_EXIT_LIST, else .data/tor-exit-list.txt), so the fresh
+    list wins over the packaged snapshot."""
+    config = EnrichmentConfig.from_env()
+    if settings.tor_exit_list_source and not config.tor_list_path:
+        default = str(Path(".data") / "tor-exit-list.txt")
+        config = config.model_copy(update={"tor_list_path": default})
+    return config
+
+
 async def ensure_tor_schedule(
     client: Client, inp: TorRefreshInput, task_queue: str, every: timedelta = timedelta(hours=1)
 ) -> None:
@@ -112,15 +123,15 @@ async def main() -> None:
     migrate(settings.database_url)
     db = Database(settings.database_url)
     client = await connect(settings)
-    enricher = Enricher(EnrichmentConfig.from_env())
+    enricher = Enricher(enrichment_config(settings))
     for line in enricher.sources_summary():
         log.info("threat intel: %s", line)
-    if settings.tor_exit_list_source:
-        # The hourly refresh writes the file the enricher reads (PARLEY_TOR_EXIT_LIST).
-        cache = enricher.config.tor_list_path or str(Path(".data") / "tor-exit-list.txt")
+    if settings.tor_exit_list_source and enricher.config.tor_list_path:
         await ensure_tor_schedule(
             client,
-            TorRefreshInput(source=settings.tor_exit_list_source, cache_path=cache),
+            TorRefreshInput(
+                source=settings.tor_exit_list_source, cache_path=enricher.config.tor_list_path
+            ),
             settings.temporal_task_queue,
         )
     worker = build_worker(client, settings, db, enricher=enricher)

@@ -1,4 +1,5 @@
-"""Threat-intel activities: analyse one IP, place a few IPs, refresh the Tor exit list.
+"""Threat-intel activities: analyse one IP, place a few IPs, brief an alert's IPs for its
+message on arrival, refresh the Tor exit list.
 
 The Enricher degrades a failing source to "unavailable" for its dataset on its own, so these
 activities fail only when something is wrong with the worker itself.
@@ -11,7 +12,7 @@ import asyncio
 from pydantic import BaseModel
 from temporalio import activity
 
-from parley.enrichment.models import ThreatIntel
+from parley.enrichment.models import IpIntel, ThreatIntel
 from parley.enrichment.service import Enricher
 from parley.enrichment.tor_source import TorRefreshResult, refresh_tor_list
 
@@ -35,6 +36,11 @@ class EnrichmentActivities:
         places = await asyncio.gather(*(asyncio.to_thread(self.enricher.locate, ip) for ip in ips))
         return {ip: place for ip, place in zip(ips, places, strict=True) if place}
 
+    @activity.defn(name="enrich.brief")
+    async def brief(self, ips: list[str]) -> IpIntel:
+        """One line's worth per IP (offline datasets only) for the alert message."""
+        return await asyncio.to_thread(self.enricher.brief, ips)
+
     @activity.defn(name="enrich.refresh_tor")
     async def refresh_tor(self, inp: TorRefreshInput) -> TorRefreshResult:
         result = await asyncio.to_thread(refresh_tor_list, inp.source, inp.cache_path)
@@ -42,4 +48,4 @@ class EnrichmentActivities:
         return result
 
     def all(self) -> list[object]:
-        return [self.analyse, self.locate, self.refresh_tor]
+        return [self.analyse, self.locate, self.brief, self.refresh_tor]

@@ -157,7 +157,6 @@ class SlackFanOut:
     @activity.defn(name="slack.post_all")
     async def post_all(self, req: PostAllRequest) -> FanOutResult:
         """Post the alert to every destination, exactly once each, with its permalink."""
-        rendered = render_alert(req.state, req.console_base_url)
         alert_id = req.state.alert.id
 
         def copy_of(dest: Destination, **extra: Any) -> SlackCopy:
@@ -168,6 +167,8 @@ class SlackFanOut:
         async def post(i: int, attempt: _Attempt) -> CopyOutcome:
             dest = req.destinations[i]
             key = f"alert/{alert_id}/{dest.id}"
+            # Per destination: one that asked for enrichment on arrival gets the IP lines.
+            rendered = render_alert(req.state, req.console_base_url, dest.id)
             ts = await self.slack._post_keyed(
                 dest.channel,
                 key=key,
@@ -192,15 +193,14 @@ class SlackFanOut:
     async def deliver(self, req: DeliverRequest) -> FanOutResult:
         """Apply one change to every copy: chat.update (a deleted copy is posted again), then
         the reply in its thread, the copies concurrently, each copy's two calls in order."""
-        rendered: Rendered | None = None
-        if req.rerender:
-            rendered = render_alert(req.state, req.console_base_url)
         alert_id = req.state.alert.id
 
         async def apply(i: int, attempt: _Attempt) -> CopyOutcome:
-            outcome = CopyOutcome(target=req.copies[i])
-            if rendered is not None:
-                outcome = await self._rerender(req.state, req.copies[i], rendered, attempt)
+            copy = req.copies[i]
+            outcome = CopyOutcome(target=copy)
+            if req.rerender:
+                rendered = render_alert(req.state, req.console_base_url, copy.destination_id)
+                outcome = await self._rerender(req.state, copy, rendered, attempt)
             if req.reply and outcome.target.ts:
                 outcome.reply_failed = await self._reply(
                     alert_id, outcome.target, req.reply, attempt

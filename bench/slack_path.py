@@ -54,19 +54,21 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def alert(i: int) -> dict:
+def alert(i: int, ips: int = 0) -> dict:
+    # With `ips`, that many public addresses never seen before: cold lookups on arrival.
+    public = [f"{23 + i % 150}.{(i * 7 + k) % 250}.{k}.{i % 250 + 1}" for k in range(ips)]
     return {
         "id": f"bench-{uuid.uuid4().hex[:10]}-{i}",
         "title": f"Bench alert {i}",
         "severity": "High",
         "rule_id": "Bench.Rule",
         "created_at": "2026-11-30T07:00:00Z",
-        "summary_attributes": {"ip": ["203.0.113.9"]},
+        "summary_attributes": {"ip": public or ["203.0.113.9"]},
         "first_event": {"n": i},
     }
 
 
-async def run(alerts: int) -> None:
+async def run(alerts: int, enrich_ips: int = 0) -> None:
     env = await WorkflowEnvironment.start_local(**dev_server_options())
     standin = StandIn(signing_secret="bench", bot_token="xoxb-bench", rate_limit_scale=100.0)
     standin.start()
@@ -83,7 +85,8 @@ async def run(alerts: int) -> None:
     migrate(settings.database_url)
     db = Database(settings.database_url)
     for name, channel in (("a", "C0ALERTS"), ("b", "C0CRIT")):
-        await repo.create_destination(db, DestinationIn(name=name, channel=channel))
+        dest = DestinationIn(name=name, channel=channel, enrich_on_arrival=bool(enrich_ips))
+        await repo.create_destination(db, dest)
     client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
     server = ApiServer(settings)
     api_url = await asyncio.to_thread(server.start)
@@ -96,7 +99,7 @@ async def run(alerts: int) -> None:
             states: list[AlertState] = []
             rss_before = rss_mb()
             for i in range(alerts):
-                body = alert(i)
+                body = alert(i, enrich_ips)
                 t0 = time.perf_counter()
                 resp = await http.post("/alerts", json=body)
                 intake.append(time.perf_counter() - t0)
@@ -144,7 +147,8 @@ async def run(alerts: int) -> None:
                 else:
                     await asyncio.sleep(0.02)
             drained = time.perf_counter() - t0
-        print(f"Parley Slack path, {alerts} alerts x 2 channels, 2-core machine")
+        arrival = f", {enrich_ips} IPs analysed on arrival" if enrich_ips else ""
+        print(f"Parley Slack path, {alerts} alerts x 2 channels{arrival}, 2-core machine")
         print(line("POST /alerts (intake answered)", intake))
         print(line("intake -> both copies posted", posted))
         print(line("click ack (worker up)", acks))
@@ -172,4 +176,8 @@ async def run(alerts: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--alerts", type=int, default=30)
-    asyncio.run(run(parser.parse_args().alerts))
+    parser.add_argument(
+        "--enrich-on-arrival", type=int, default=0, metavar="IPS", help="public IPs per alert"
+    )
+    args = parser.parse_args()
+    asyncio.run(run(args.alerts, args.enrich_on_arrival))

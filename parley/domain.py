@@ -117,6 +117,9 @@ class DestinationIn(BaseModel):
     min_severity: Severity | None = None
     rule_ids: list[str] = Field(default_factory=list)
     log_types: list[str] = Field(default_factory=list)
+    # Analyse the alert's IPs when it arrives: one line per IP (flag, country, ASN, origin) in
+    # this destination's message, and Tor / VPN marks in its summary.
+    enrich_on_arrival: bool = False
 
 
 class Destination(DestinationIn):

@@ -143,7 +143,8 @@ def test_the_library_does_not_import_the_service() -> None:
 def test_models_a_workflow_imports_load_no_enrichment_backends(module: str) -> None:
     code = (
         f"import sys, {module}; "
-        "heavy = [m for m in ('maxminddb', 'ipwhois', 'parley.enrichment.service', 'sqlalchemy')"
+        "heavy = [m for m in ('maxminddb', 'ipwhois', 'iporigin', 'parley.enrichment.service',"
+        " 'sqlalchemy')"
         " if m in sys.modules]; assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)

@@ -12,18 +12,25 @@ Two generations, chosen per change by `workflow.patched(ONE_TRIP)`:
 - legacy: one activity per write and per copy, as before; kept only so that histories recorded
   before the patch replay unchanged. Remove it with `workflow.deprecate_patch` once no such run
   is open.
+
+Enrichment on arrival (`workflow.patched(ENRICH_ON_ARRIVAL)`, only for an alert with IPs and a
+destination that asks): one `EnrichmentActivities.brief` before the first post, so that post
+already carries the per-IP lines.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, LOCAL_DB_OPTS, SLACK_OPTS
+from workflows.options import BEST_EFFORT_OPTS, DB_OPTS, ENRICH_OPTS, LOCAL_DB_OPTS, SLACK_OPTS
 
 with workflow.unsafe.imports_passed_through():
+    from activities.enrichment import EnrichmentActivities
     from activities.history import (
         HistoryActivities,
         ProjectionRequest,
@@ -45,12 +52,18 @@ with workflow.unsafe.imports_passed_through():
         Reply,
         SlackFanOut,
     )
-    from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy
+    from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy, ip_values
     from parley.slack.errors import permanent_code
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
 
 
 ONE_TRIP = "one-trip-per-change"
+ENRICH_ON_ARRIVAL = "enrich-on-arrival"
+# Offline lookups take milliseconds: a first post waits for them briefly, never for long.
+ARRIVAL_ENRICH_OPTS: dict[str, Any] = {
+    **ENRICH_OPTS,
+    "schedule_to_close_timeout": timedelta(seconds=30),
+}
 
 
 class AlertEffects:
@@ -148,9 +161,28 @@ class AlertEffects:
             self._live(), rerender, Reply(key_suffix=key_suffix, text=text, blocks=blocks)
         )
 
+    async def _enrich_on_arrival(self, destinations: list[Destination]) -> None:
+        """The alert's IPs analysed for the destinations that ask, before their first post."""
+        wanted = [d.id for d in destinations if d.enrich_on_arrival]
+        ips = list(dict.fromkeys(ip for _, ip in ip_values(self.state.alert.summary_attributes)))
+        if not wanted or not ips or not workflow.patched(ENRICH_ON_ARRIVAL):
+            return
+        try:
+            intel = await workflow.execute_activity_method(
+                EnrichmentActivities.brief,
+                ips,
+                summary=f"analyse {len(ips)} IP(s) on arrival",
+                **ARRIVAL_ENRICH_OPTS,
+            )
+        except ActivityError as err:  # the alert without its IP lines beats no alert
+            workflow.logger.warning("no enrichment on arrival: %s", err)
+            return
+        self.state.ip_intel = intel.model_copy(update={"destination_ids": wanted})
+
     async def post_everywhere(self, destinations: list[Destination]) -> None:
         if self.batched:
             await self.flush()
+            await self._enrich_on_arrival(destinations)
             result = await workflow.execute_activity_method(
                 SlackFanOut.post_all,
                 PostAllRequest(

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from parley.domain import Actor, AlertIn, Destination, SlackCopy, Status
+from parley.enrichment.models import IpIntel
 from workflows.boomerang_types import AnswerKind, BoomerangDelays, BoomerangStatus
 
 
@@ -96,6 +97,8 @@ class AlertState(BaseModel):
     denied_by: list[str] = Field(default_factory=list)
     # When Show Alert Details last posted in each copy's thread (destination id → time).
     details_posted_at: dict[str, datetime] = Field(default_factory=dict)
+    # The alert's IPs analysed on arrival, for the destinations that asked (None: none did).
+    ip_intel: IpIntel | None = None
 
 
 class AlertWorkflowInput(BaseModel):

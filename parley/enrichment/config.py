@@ -12,6 +12,9 @@ ENV_NAMES: dict[str, str] = {
     "geo_enabled": "PARLEY_GEO_ENABLED",
     "asn_enabled": "PARLEY_ASN_ENABLED",
     "tor_enabled": "PARLEY_TOR_ENABLED",
+    "origin_enabled": "PARLEY_ORIGIN_ENABLED",
+    "origin_table_path": "PARLEY_ORIGIN_TABLE",
+    "tor_snapshot": "PARLEY_TOR_SNAPSHOT",
     "rdap_enabled": "PARLEY_RDAP_ENABLED",
     "city_mmdb_path": "PARLEY_GEO_CITY_MMDB",
     "asn_mmdb_path": "PARLEY_GEO_ASN_MMDB",
@@ -35,6 +38,7 @@ class EnrichmentConfig(BaseModel):
     geo_enabled: bool = True
     asn_enabled: bool = True
     tor_enabled: bool = True
+    origin_enabled: bool = True
     # Online lookups: off by default because Parley's machines have no internet.
     rdap_enabled: bool = False
 
@@ -48,6 +52,13 @@ class EnrichmentConfig(BaseModel):
     tor_list_path: str | None = None
     tor_max_age_seconds: float = Field(default=3 * 3600, gt=0)
     tor_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
+    # The Tor exits in the origin table answer when no fresher list is there: "listed" with
+    # the snapshot's date, never "no".
+    tor_snapshot: bool = True
+
+    # Origin (hosting / VPN / CDN / crawler): a range table in iporigin's format. None reads the
+    # one bundled with the pinned iporigin package.
+    origin_table_path: str | None = None
 
     # None keeps ipwhois's own RDAP bootstrap service; tests point it at a loopback server.
     rdap_bootstrap_url: str | None = None

@@ -21,19 +21,26 @@ from parley.enrichment.mmdb import GeoProvider, GeoRecord, MmdbSource
 from parley.enrichment.models import (
     AsnResult,
     EnrichmentUnavailable,
+    IpBrief,
+    IpIntel,
     LocationResult,
+    OriginResult,
     Provenance,
     RdapResult,
     ThreatIntel,
     TorResult,
 )
-from parley.enrichment.ranges import RangeInfo, classify
+from parley.enrichment.origin import OriginTable, OriginTableError, bundled_table
+from parley.enrichment.ranges import RangeInfo, classify, parse_ip
 from parley.enrichment.rdap import lookup_rdap
+from parley.enrichment.tor import TorExitList
 from parley.enrichment.tor_source import TorListStore
 
 log = logging.getLogger(__name__)
 
 RdapLookup = Callable[..., RdapResult]
+# IPs analysed for the alert message on arrival; See Threat Intel covers the rest, one by one.
+MAX_BRIEF_IPS = 20
 
 __all__ = ["Enricher", "EnrichmentConfig", "ThreatIntel"]
 
@@ -65,13 +72,24 @@ class Enricher:
         self._injected = (city_source, asn_source)
         self._chains: tuple[list[GeoProvider], list[GeoProvider]] | None = None
         self._chains_lock = threading.Lock()
+        # The origin table (and the Tor snapshot in it) is parsed on first use, once.
+        self._origin: OriginTable | OriginTableError | None = None
+        self._tor_snapshot: TorExitList | None = None
+        self._origin_lock = threading.Lock()
         self._tor = TorListStore(
             self.config.tor_list_path,
             max_age=timedelta(seconds=self.config.tor_max_age_seconds),
             timeout=self.config.tor_fetch_timeout_seconds,
             clock=clock,
+            snapshot=self._snapshot if self.config.tor_snapshot else None,
         )
         self._cache: SingleFlightCache[str, ThreatIntel] = SingleFlightCache(
+            ttl_seconds=self.config.cache_ttl_seconds,
+            max_entries=self.config.cache_max_entries,
+            ttl_for=self._ttl_for,
+            monotonic=monotonic,
+        )
+        self._offline_cache: SingleFlightCache[str, ThreatIntel] = SingleFlightCache(
             ttl_seconds=self.config.cache_ttl_seconds,
             max_entries=self.config.cache_max_entries,
             ttl_for=self._ttl_for,
@@ -157,7 +175,39 @@ class Enricher:
                     continue
                 built = p.build_date.date().isoformat() if p.build_date else "unknown date"
                 lines.append(f"{name}: {p.database_type} built {built} from {p.source}")
+        if self.config.origin_enabled or self.config.tor_snapshot:
+            # Parses the table now, so the first alert does not wait for it.
+            try:
+                table = self._origin_table()
+            except EnrichmentUnavailable as exc:
+                lines.append(f"origin: {exc.reason}")
+            else:
+                built = table.built_at.date().isoformat()
+                exits = len(self._tor_snapshot.exits) if self._tor_snapshot else 0
+                lines.append(f"origin: ranges built {built} from {table.source}, {exits} Tor exits")
         return lines
+
+    def _origin_table(self) -> OriginTable:
+        with self._origin_lock:
+            if self._origin is None:
+                path = self.config.origin_table_path
+                try:
+                    self._origin = OriginTable.load(path) if path else bundled_table()
+                except OriginTableError as exc:
+                    log.warning("origin table unusable: %s", exc)
+                    self._origin = exc  # remembered: no re-read on every lookup
+                if isinstance(self._origin, OriginTable):
+                    self._tor_snapshot = self._origin.tor_snapshot()
+            if isinstance(self._origin, OriginTableError):
+                raise EnrichmentUnavailable(f"origin data unavailable: {self._origin}")
+            return self._origin
+
+    def _snapshot(self) -> TorExitList | None:
+        try:
+            self._origin_table()
+        except EnrichmentUnavailable:
+            return None
+        return self._tor_snapshot
 
     # -- datasets --------------------------------------------------------------------------
 
@@ -215,13 +265,14 @@ class Enricher:
             log.warning("%s lookup failed", kind.__name__, exc_info=True)
             return kind(status="unavailable", reason=f"lookup failed ({type(exc).__name__})")
 
-    def _analyse_uncached(self, scope: RangeInfo) -> ThreatIntel:
+    def _analyse_uncached(self, scope: RangeInfo, *, with_rdap: bool = True) -> ThreatIntel:
         cfg = self.config
         enabled = {
             "location": (cfg.geo_enabled, LocationResult),
             "asn": (cfg.asn_enabled, AsnResult),
             "tor": (cfg.tor_enabled, TorResult),
-            "rdap": (cfg.rdap_enabled, RdapResult),
+            "rdap": (cfg.rdap_enabled and with_rdap, RdapResult),
+            "origin": (cfg.origin_enabled, OriginResult),
         }
         if not scope.routable:
             where = f"{scope.label} ({scope.rfc})" if scope.rfc else scope.label
@@ -231,6 +282,8 @@ class Enricher:
                 for name, (on, kind) in enabled.items()
                 if on
             }
+            if "origin" in results:
+                results["origin"] = OriginResult(status="skipped", kind="reserved", reason=reason)
             return ThreatIntel(ip=scope.ip, scope=scope, analysed_at=self._clock(), **results)
         ip = scope.embedded_ipv4 or scope.ip
         fetchers: dict[str, Callable[[], Any]] = {
@@ -238,6 +291,7 @@ class Enricher:
             "asn": lambda: self._asn(ip),
             "tor": lambda: self._tor.status(ip),
             "rdap": lambda: self._rdap(ip),
+            "origin": lambda: self._origin_table().origin(ip),
         }
         results = {
             name: self._guard(kind, fetchers[name]) for name, (on, kind) in enabled.items() if on
@@ -245,7 +299,7 @@ class Enricher:
         return ThreatIntel(ip=scope.ip, scope=scope, analysed_at=self._clock(), **results)
 
     def _ttl_for(self, intel: ThreatIntel) -> float:
-        datasets = (intel.location, intel.asn, intel.tor, intel.rdap)
+        datasets = (intel.location, intel.asn, intel.tor, intel.rdap, intel.origin)
         degraded = any(d is not None and d.status == "unavailable" for d in datasets)
         return self.config.cache_failure_ttl_seconds if degraded else self.config.cache_ttl_seconds
 
@@ -260,6 +314,36 @@ class Enricher:
     async def analyse_async(self, ip: str) -> ThreatIntel:
         scope = self._classify(ip)
         return await self._cache.aget_or_load(scope.ip, lambda: self._analyse_uncached(scope))
+
+    def _analyse_offline(self, ip: str) -> ThreatIntel:
+        """As analyse, without RDAP: what the alert message may wait for."""
+        if not self.config.rdap_enabled:
+            return self.analyse(ip)
+        scope = self._classify(ip)
+        return self._offline_cache.get_or_load(
+            scope.ip, lambda: self._analyse_uncached(scope, with_rdap=False)
+        )
+
+    def brief(self, ips: list[str], limit: int = MAX_BRIEF_IPS) -> IpIntel:
+        """One line's worth for each of the first `limit` distinct IPs (never RDAP, so never the
+        network), and how many were left out."""
+        # One line per address, however it was written ("2001:DB8::1", "[2001:db8::1]").
+        parsed = (parse_ip(ip) for ip in ips)
+        distinct = list(dict.fromkeys(str(a) for a in parsed if a is not None))
+        briefs: list[IpBrief] = []
+        attributions: list[str] = []
+        for ip in distinct[:limit]:
+            intel = self._analyse_offline(ip)
+            briefs.append(IpBrief.of(intel))
+            for result in (intel.location, intel.asn, intel.origin, intel.tor):
+                owed = result.provenance.attribution if result and result.provenance else None
+                if owed and owed not in attributions:
+                    attributions.append(owed)
+        return IpIntel(
+            briefs=briefs,
+            omitted=max(0, len(distinct) - limit),
+            attributions=attributions,
+        )
 
     def locate(self, ip: str) -> str | None:
         """The one-line place ("🇺🇸 California, USA") for Show Alert Details, or None."""
@@ -282,4 +366,5 @@ class Enricher:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._offline_cache.clear()
         self._place_cache.clear()

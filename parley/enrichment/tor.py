@@ -4,7 +4,8 @@ Formats (check.torproject.org):
 - `exit-addresses` (TorDNSEL): records of `ExitNode <fingerprint>`, `Published`, `LastStatus`
   and one or more `ExitAddress <ip> <YYYY-MM-DD HH:MM:SS>` (UTC).
 - `torbulkexitlist`: one IP a line.
-A list older than the configured limit answers "unknown": a stale list never says "not Tor".
+A list older than the configured limit never says "not Tor": an address it names is "listed"
+(with the list's date), any other is "unknown". A packaged snapshot is such a list.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlencode
 
 from parley.enrichment.models import Provenance, TorResult
 
-TorFormat = Literal["exit-addresses", "bulk"]
+TorFormat = Literal["exit-addresses", "bulk", "snapshot"]
 _FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
 _KEYWORD = re.compile(r"^[A-Z][A-Za-z]+$")
 EXONERATOR_URL = "https://metrics.torproject.org/exonerator.html"
@@ -100,12 +101,22 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
+def age_text(seconds: float | None) -> str:
+    """ "20 min old", "4.0 h old", "64 days old" (whole days, as a calendar would count them)."""
+    if seconds is None:
+        return "age unknown"
+    if seconds >= 48 * 3600:
+        return f"{seconds // 86400:.0f} days old"
+    return f"{_hours(seconds)} old"
+
+
 @dataclass(frozen=True)
 class TorExitList:
     exits: Mapping[str, TorExit]
     fetched_at: datetime
     source: str
     format: TorFormat
+    licence: str | None = None
 
     @classmethod
     def parse(cls, text: str, *, fetched_at: datetime, source: str) -> TorExitList:
@@ -127,27 +138,54 @@ class TorExitList:
         newest = self.newest_test
         return min(self.fetched_at, newest) if newest else self.fetched_at
 
+    @property
+    def is_snapshot(self) -> bool:
+        return self.format == "snapshot"
+
     def provenance(self) -> Provenance:
+        if self.is_snapshot:
+            return Provenance(
+                source=f"Tor exit snapshot: {self.source}",
+                database_type="tor-snapshot",
+                build_date=self.fetched_at,
+                licence=self.licence,
+            )
         return Provenance(
             source=f"Tor Project exit list ({self.format}): {self.source}",
             database_type=f"tor-{self.format}",
             fetched_at=self.fetched_at,
+            licence=self.licence,
         )
 
     def status(self, ip: str, *, now: datetime, max_age: timedelta) -> TorResult:
         key = str(ipaddress.ip_address(ip))
         age = max(0.0, (now - self.as_of).total_seconds())
-        common = {"list_as_of": self.as_of, "age_seconds": age, "provenance": self.provenance()}
+        common = {
+            "list_as_of": self.as_of,
+            "age_seconds": age,
+            "provenance": self.provenance(),
+            "snapshot": self.is_snapshot,
+        }
         listed = self.exits.get(key)
         if age > max_age.total_seconds():
-            note = "; that list named it as an exit" if listed else ""
+            if listed is not None:
+                # It was an exit then; whether it still is, only a fresh list can tell.
+                return TorResult(
+                    answer="listed",
+                    stale=True,
+                    fingerprint=listed.fingerprint,
+                    last_tested=listed.last_tested,
+                    **common,
+                )
+            limit = _hours(max_age.total_seconds())
+            reason = (
+                f"not in the snapshot of {self.as_of.date().isoformat()} ({age_text(age)}), "
+                f"too old to say no (limit {limit})"
+                if self.is_snapshot
+                else f"Tor exit list is {_hours(age)} old (limit {limit})"
+            )
             return TorResult(
-                status="unavailable",
-                answer="unknown",
-                stale=True,
-                reason=f"Tor exit list is {_hours(age)} old (limit "
-                f"{_hours(max_age.total_seconds())}){note}",
-                **common,
+                status="unavailable", answer="unknown", stale=True, reason=reason, **common
             )
         if listed is not None:
             return TorResult(

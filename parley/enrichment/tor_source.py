@@ -155,7 +155,11 @@ def refresh_tor_list(
 
 
 class TorListStore:
-    """The request-path view of the cached list: loaded once, reloaded when the file changes."""
+    """The request-path view of the cached list: loaded once, reloaded when the file changes.
+
+    With a `snapshot` (a list that came with a package), the fresher of the two answers: the
+    refreshed list whenever the schedule keeps it up to date, the snapshot when there is none.
+    """
 
     def __init__(
         self,
@@ -164,8 +168,10 @@ class TorListStore:
         max_age: timedelta,
         timeout: float = 15.0,
         clock: Callable[[], datetime] = _utcnow,
+        snapshot: Callable[[], TorExitList | None] | None = None,
     ) -> None:
         self._source = source
+        self._snapshot = snapshot  # called on each lookup: the caller loads it once and keeps it
         self._max_age = max_age
         self._timeout = timeout
         self._clock = clock
@@ -178,7 +184,9 @@ class TorListStore:
 
     def _current(self) -> TorExitList:
         if self._source is None:
-            raise TorListError("no Tor exit list configured (set PARLEY_TOR_EXIT_LIST)")
+            raise TorListError(
+                "no Tor exit list configured (set TOR_EXIT_LIST_SOURCE for an hourly refresh)"
+            )
         with self._lock:
             if _is_url(self._source):
                 # A URL is fetched once; the scheduled refresh keeps a file for the long run.
@@ -202,9 +210,19 @@ class TorListStore:
             return self._list
 
     def status(self, ip: str) -> TorResult:
+        problem: str | None = None
         try:
-            tor_list = self._current()
+            tor_list: TorExitList | None = self._current()
         except (OSError, TorListError) as exc:
-            reason = str(exc) if isinstance(exc, TorListError) else f"Tor list unreadable: {exc}"
-            return TorResult(status="unavailable", answer="unknown", reason=reason)
-        return tor_list.status(ip, now=self._clock(), max_age=self._max_age)
+            tor_list = None
+            problem = str(exc) if isinstance(exc, TorListError) else f"Tor list unreadable: {exc}"
+        snapshot = self._snapshot() if self._snapshot else None
+        candidates = [t for t in (tor_list, snapshot) if t is not None]
+        if not candidates:
+            return TorResult(status="unavailable", answer="unknown", reason=problem)
+        best = max(candidates, key=lambda t: t.as_of)  # the fresher list decides
+        result = best.status(ip, now=self._clock(), max_age=self._max_age)
+        if best.is_snapshot and result.answer == "unknown" and problem:
+            # Say why there is no fresh answer, and how to get one.
+            result = result.model_copy(update={"reason": f"{result.reason}; {problem}"})
+        return result

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -126,6 +128,7 @@ class DestinationRow(Base):
     rule_ids: Mapped[list[str]]
     log_types: Mapped[list[str]]
     created_at: Mapped[datetime]
+    enrich_on_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SlackMessageRow(Base):

@@ -111,15 +111,24 @@ def test_fingerprint_and_test_time_reported() -> None:
     assert hit.last_tested == datetime(2026, 11, 30, 4, 12, 45, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("ip", ["203.0.113.45", "198.51.100.200"])
-def test_stale_list_never_says_no(ip: str) -> None:
+def test_stale_list_never_says_no() -> None:
     tor_list = TorExitList.parse(BULK, fetched_at=NEWEST_TEST, source="test")
     result = tor_list.status(
-        ip, now=NEWEST_TEST + timedelta(hours=3, seconds=1), max_age=THREE_HOURS
+        "198.51.100.200", now=NEWEST_TEST + timedelta(hours=3, seconds=1), max_age=THREE_HOURS
     )
     assert (result.status, result.answer, result.stale) == ("unavailable", "unknown", True)
     assert "3.0 h old" in (result.reason or "")
     assert result.list_as_of == NEWEST_TEST
+
+
+def test_stale_list_says_listed_never_yes() -> None:
+    """An address the old list names is "listed" with that list's date: not "yes" today."""
+    tor_list = TorExitList.parse(BULK, fetched_at=NEWEST_TEST, source="test")
+    result = tor_list.status(
+        "203.0.113.45", now=NEWEST_TEST + timedelta(hours=3, seconds=1), max_age=THREE_HOURS
+    )
+    assert (result.status, result.answer, result.stale) == ("ok", "listed", True)
+    assert (result.list_as_of, result.snapshot) == (NEWEST_TEST, False)
 
 
 def test_ipv6_no_carries_the_prefix_caveat() -> None:
@@ -143,8 +152,11 @@ def test_copied_old_file_is_as_old_as_its_newest_test(tmp_path: Path) -> None:
     path.write_text(EXIT_ADDRESSES)  # mtime: now, but the data is from NEWEST_TEST
     clock = Clock(NEWEST_TEST + timedelta(days=2))
     _set_mtime(path, clock.now)
-    result = TorListStore(str(path), max_age=THREE_HOURS, clock=clock).status("198.51.100.23")
-    assert result.answer == "unknown" and result.stale
+    store = TorListStore(str(path), max_age=THREE_HOURS, clock=clock)
+    listed = store.status("198.51.100.23")
+    assert listed.answer == "listed" and listed.stale and listed.list_as_of == NEWEST_TEST
+    absent = store.status("198.51.100.200")
+    assert absent.answer == "unknown" and absent.stale
 
 
 def test_store_uses_sidecar_time_and_reloads_on_change(tmp_path: Path) -> None:

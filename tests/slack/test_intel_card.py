@@ -11,6 +11,7 @@ import pytest
 from parley.enrichment.models import (
     AsnResult,
     LocationResult,
+    OriginResult,
     Provenance,
     RdapResult,
     ThreatIntel,
@@ -246,3 +247,75 @@ def test_fallback_text() -> None:
         "Threat intel for 8.8.8.8: 🇺🇸 California, USA · AS15169 Google LLC · "
         "Tor exit: no · RDAP: GOOGLE 8.8.8.0/24"
     )
+
+
+ORIGIN_TABLE = Provenance(
+    source="iporigin 1.1.2 (bundled)",
+    database_type="iporigin ranges",
+    build_date=datetime(2026, 10, 5, 11, 34, tzinfo=UTC),
+    licence="provider feeds + CC0 lists",
+)
+SNAPSHOT_TOR = TorResult(
+    answer="listed",
+    stale=True,
+    snapshot=True,
+    list_as_of=datetime(2026, 10, 5, 11, 34, tzinfo=UTC),
+    age_seconds=(WHEN - datetime(2026, 10, 5, 11, 34, tzinfo=UTC)).total_seconds(),
+    provenance=Provenance(
+        source="Tor exit snapshot: iporigin 1.1.2 (bundled)",
+        database_type="tor-snapshot",
+        build_date=datetime(2026, 10, 5, 11, 34, tzinfo=UTC),
+        licence="CC0 1.0 (rezmoss/cloud-provider-ip-addresses)",
+    ),
+)
+
+
+def test_origin_line_and_snapshot_tor_with_their_sources() -> None:
+    intel = _intel(
+        "185.220.101.1",
+        location=FULL["location"],
+        origin=OriginResult(kind="tor", provider="Tor", provenance=ORIGIN_TABLE),
+        tor=SNAPSHOT_TOR,
+    )
+    blocks = render_card(intel)
+    _assert_within_limits(blocks)
+    text = "\n".join(_texts(blocks))
+    assert (
+        "*Origin:* Tor exit\n_iporigin 1.1.2 (bundled), ranges of 2026-10-05 (55 days old)_" in text
+    )
+    assert (
+        "*Tor exit node:* *listed* as a Tor exit in the snapshot of 2026-10-05 (55 days old)"
+        in (text)
+    )
+    assert "exonerator.html?ip=185.220.101.1&amp;timestamp=2026-10-05|" in text
+    # Origin comes before Tor, and the context names each source with its date and terms.
+    assert text.index("*Origin:*") < text.index("*Tor exit node:*")
+    assert "Origin: iporigin ranges, built 2026-10-05, provider feeds + CC0 lists" in text
+    assert "Tor: tor-snapshot, built 2026-10-05, CC0 1.0" in text
+    assert "Tor exit (snapshot of 2026-10-05)" in render_fallback_text(intel)
+
+
+@pytest.mark.parametrize(
+    ("kind", "provider", "shown"),
+    [
+        ("hosting", "Hetzner", "hosting provider: Hetzner"),
+        ("vpn", "ProtonVPN", "VPN: ProtonVPN"),
+        ("cdn", "Fastly", "CDN: Fastly"),
+        ("bot", "GPTBot", "declared crawler: GPTBot"),
+        ("none", None, "no match (often a residential ISP)"),
+    ],
+)
+def test_origin_kinds(kind: str, provider: str | None, shown: str) -> None:
+    origin = OriginResult(kind=kind, provider=provider, provenance=ORIGIN_TABLE)  # type: ignore[arg-type]
+    intel = _intel(origin=origin)
+    assert f"*Origin:* {shown}" in "\n".join(_texts(render_card(intel)))
+    assert shown in render_fallback_text(intel)
+
+
+def test_origin_provider_is_escaped_and_failure_explained() -> None:
+    evil = OriginResult(kind="hosting", provider="<!channel>", provenance=ORIGIN_TABLE)
+    text = "\n".join(_texts(render_card(_intel(origin=evil))))
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    broken = OriginResult(status="unavailable", reason="origin data unavailable: truncated")
+    text = "\n".join(_texts(render_card(_intel(origin=broken))))
+    assert "*Origin:* unavailable — origin data unavailable: truncated" in text

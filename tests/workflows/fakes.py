@@ -26,7 +26,7 @@ from activities.slack import (
 from activities.slack_fanout import CopyOutcome, DeliverRequest, FanOutResult, PostAllRequest
 from parley.domain import HistoryEntry, SlackCopy
 from parley.enrichment.config import EnrichmentConfig
-from parley.enrichment.models import ThreatIntel
+from parley.enrichment.models import IpIntel, ThreatIntel
 from parley.enrichment.service import Enricher
 from parley.slack.errors import PERMANENT
 
@@ -42,6 +42,8 @@ class Recorder:
     dms: list[DmRequest] = field(default_factory=list)
     reminders: list[DmRequest] = field(default_factory=list)
     dead_channels: set[str] = field(default_factory=set)
+    briefed: list[list[str]] = field(default_factory=list)
+    brief_fails: bool = False
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
     def activities(self) -> list[Any]:
@@ -120,6 +122,21 @@ class Recorder:
             )
             return Enricher(config).analyse(ip)
 
+        @activity.defn(name="enrich.brief")
+        async def brief(ips: list[str]) -> IpIntel:
+            rec.briefed.append(ips)
+            if rec.brief_fails:
+                raise ApplicationError("enrichment broke", non_retryable=True)
+            # Offline, every dataset off: the range classification only, no data files.
+            config = EnrichmentConfig(
+                geo_enabled=False,
+                asn_enabled=False,
+                tor_enabled=False,
+                origin_enabled=False,
+                embedded_data=False,
+            )
+            return Enricher(config).brief(ips)
+
         # The batched generation (one local store write, one fan-out activity per change)
         # reuses the per-call fakes above, so the tests see the same records either way.
         @activity.defn(name="store.write")
@@ -169,7 +186,7 @@ class Recorder:
 
         return [
             write, post_all, deliver,
-            locate, analyse,
+            locate, analyse, brief,
             boomerang_dm, boomerang_reminder,
             post_alert, update_alert, thread_reply, notify_user, permalink, user_name,
             record, project, save_copy,

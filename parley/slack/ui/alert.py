@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.domain import Severity, Status, ip_values
+from parley.enrichment.ranges import parse_ip
 from parley.slack.ui import ids
+from parley.slack.ui.intel import ip_marks, render_ip_section, text_length
 from parley.slack.ui.text import (
     FALLBACK_TEXT_MAX,
     FIELD_TEXT_MAX,
@@ -33,6 +35,9 @@ STATUS_EMOJI: dict[Status, str] = {
     Status.INVALID: ":no_entry_sign:",
 }
 MAX_ATTRIBUTES_SHOWN = 10
+# Slack refuses a message whose blocks hold more text than about 13.2k characters in all
+# (msg_blocks_too_long): the IP lines get what the rest of the message leaves under this.
+MESSAGE_TEXT_BUDGET = 12_000
 
 
 @dataclass(frozen=True)
@@ -55,13 +60,20 @@ def fallback_text(state: AlertState) -> str:
     return escaped(text, FALLBACK_TEXT_MAX)
 
 
-def _attributes_text(state: AlertState) -> str | None:
+def _attributes_text(state: AlertState, marks: dict[str, str]) -> str | None:
     attrs = state.alert.summary_attributes
     if not attrs:
         return None
+
+    def value(v: str) -> str:
+        # Flag, and 🧅 Tor / 🕶️ VPN, when analysed on arrival (keyed by the normalised address).
+        ip = parse_ip(v) if marks else None
+        mark = marks.get(str(ip)) if ip is not None else None
+        return f"`{escaped(v, 200)}` {mark}" if mark else f"`{escaped(v, 200)}`"
+
     lines: list[str] = []
     for name, values in list(attrs.items())[:MAX_ATTRIBUTES_SHOWN]:
-        shown = ", ".join(f"`{escaped(v, 200)}`" for v in values[:5])
+        shown = ", ".join(value(v) for v in values[:5])
         more = f" (+{len(values) - 5})" if len(values) > 5 else ""
         lines.append(f"• *{escaped(name, 100)}*: {shown or '_none_'}{more}")
     if len(attrs) > MAX_ATTRIBUTES_SHOWN:
@@ -80,9 +92,15 @@ def _status_options() -> list[dict[str, Any]]:
     ]
 
 
-def render_alert(state: AlertState, console_base_url: str) -> Rendered:
-    """The alert message as posted and re-rendered in every channel."""
+def render_alert(
+    state: AlertState, console_base_url: str, destination_id: str | None = None
+) -> Rendered:
+    """The alert message as posted and re-rendered in every channel; a destination that asked
+    for enrichment on arrival also gets the per-IP lines and the summary's marks."""
     alert = state.alert
+    intel = state.ip_intel
+    if intel is not None and destination_id not in intel.destination_ids:
+        intel = None
     status_line = f"{STATUS_EMOJI[state.status]} *{state.status.value}*"
     blocks: list[dict[str, Any]] = [
         {
@@ -128,9 +146,10 @@ def render_alert(state: AlertState, console_base_url: str) -> Rendered:
                 ),
             }
         )
-    attrs = _attributes_text(state)
+    attrs = _attributes_text(state, ip_marks(intel) if intel else {})
     if attrs:
         blocks.append({"type": "section", "block_id": "summary", "text": mrkdwn(attrs)})
+    ip_at = len(blocks)
     if alert.runbook:
         blocks.append(
             {
@@ -149,6 +168,9 @@ def render_alert(state: AlertState, console_base_url: str) -> Rendered:
         }
     )
     blocks.append(_actions(state, console_base_url))
+    if intel is not None:
+        budget = MESSAGE_TEXT_BUDGET - text_length(blocks)
+        blocks[ip_at:ip_at] = render_ip_section(intel, budget)
     return Rendered(text=fallback_text(state), blocks=blocks)
 
 
