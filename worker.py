@@ -49,7 +49,11 @@ def build_worker(
     enricher: Enricher | None = None,
 ) -> Worker:
     slack = SlackActivities(
-        make_slack_client(settings.slack_bot_token, settings.slack_api_base_url)
+        make_slack_client(
+            settings.slack_bot_token,
+            settings.slack_api_base_url,
+            timeout=settings.slack_timeout_seconds,
+        )
     )
     history = HistoryActivities(db)
     enrich = EnrichmentActivities(enricher or Enricher(EnrichmentConfig.from_env()))

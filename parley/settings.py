@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     slack_bot_token: str = ""
     slack_signing_secret: str = "parley-dev-signing-secret"
     slack_api_base_url: str = "https://slack.com/api/"
+    # HTTP timeout of one Slack Web API call. After a post times out Parley waits as long again
+    # before looking for it (Slack may still be working on it). At most 15: half the Slack
+    # activities' 30 s start_to_close, so an attempt can see a post through.
+    slack_timeout_seconds: float = Field(default=15.0, gt=0)
 
     # Temporal.
     temporal_address: str = "127.0.0.1:7233"
