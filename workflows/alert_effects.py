@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.slack import (
         NotifyUserRequest,
         PostAlertRequest,
+        PostAlertResult,
         SlackActivities,
         ThreadReplyRequest,
         UpdateCopyRequest,
@@ -28,6 +29,31 @@ with workflow.unsafe.imports_passed_through():
     from parley.slack.errors import permanent_code
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
 
+# Recording a deleted duplicate adds commands; the marker keeps runs that an older worker went on
+# with (without the record) replayable.
+DUPLICATES_PATCH = "record-deleted-duplicates"
+
+
+async def record_deleted_duplicates(
+    alert_id: str, channel: str, kept: str, deleted: list[str], what: str
+) -> None:
+    """A slow Slack post landed after its retry's: the activity deleted the later copies."""
+    if not deleted or not workflow.patched(DUPLICATES_PATCH):
+        return
+    many = len(deleted) > 1
+    entry = HistoryEntry(
+        alert_id=alert_id,
+        key=f"duplicate_deleted/{channel}/{deleted[0]}",
+        at=workflow.now(),
+        actor=SYSTEM,
+        action="duplicate_deleted",
+        from_value=", ".join(deleted),
+        to_value=kept,
+        comment=f"a slow Slack request left {len(deleted)} extra {what}{'s' if many else ''} in "
+        f"{channel}; deleted {'them' if many else 'it'} and kept the first",
+    )
+    await workflow.execute_activity_method(HistoryActivities.record, entry, **DB_OPTS)
+
 
 class AlertEffects:
     def __init__(self, state: AlertState, inp: AlertWorkflowInput) -> None:
@@ -35,7 +61,7 @@ class AlertEffects:
         self.inp = inp
 
     async def post_everywhere(self, destinations: list[Destination]) -> None:
-        async def post(dest: Destination) -> SlackCopy:
+        async def post(dest: Destination) -> PostAlertResult:
             try:
                 return await workflow.execute_activity_method(
                     SlackActivities.post_alert,
@@ -49,20 +75,21 @@ class AlertEffects:
                 )
             except ActivityError as err:
                 code = permanent_code(err) or "gave_up"
-                return SlackCopy(
+                return PostAlertResult(
                     destination_id=dest.id,
                     destination_name=dest.name,
                     channel=dest.channel,
                     failed=code,
                 )
 
-        copies = await asyncio.gather(*(post(d) for d in destinations))
-        self.state.copies = list(copies)
-        for copy in copies:
+        results = await asyncio.gather(*(post(d) for d in destinations))
+        self.state.copies = [r.as_copy() for r in results]
+        for copy, result in zip(self.state.copies, results, strict=True):
             if copy.failed:
                 await self.delivery_failed(copy)
             else:
                 await self.save_copy(copy)
+                await self.duplicates_deleted(copy, result.healed, "alert message")
 
     async def rerender_everywhere(self) -> None:
         async def update(copy: SlackCopy) -> UpdateCopyResult:
@@ -97,6 +124,7 @@ class AlertEffects:
                     key=f"reposted/{result.target.destination_id}/r{self.state.revision}",
                     comment=f"the alert message in {result.target.channel} was gone; posted again",
                 )
+                await self.duplicates_deleted(result.target, result.healed, "alert message")
 
     async def reply_everywhere(self, key_suffix: str, text: str, blocks: list[dict] | None) -> None:
         async def reply(copy: SlackCopy) -> None:
@@ -110,7 +138,7 @@ class AlertEffects:
     async def reply_in(
         self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
     ) -> None:
-        await workflow.execute_activity_method(
+        reply = await workflow.execute_activity_method(
             SlackActivities.thread_reply,
             ThreadReplyRequest(
                 alert_id=self.state.alert.id,
@@ -120,6 +148,14 @@ class AlertEffects:
                 blocks=blocks,
             ),
             **SLACK_OPTS,
+        )
+        await self.duplicates_deleted(copy, reply.healed, "thread reply", kept=reply.ts)
+
+    async def duplicates_deleted(
+        self, copy: SlackCopy, deleted: list[str], what: str, kept: str | None = None
+    ) -> None:
+        await record_deleted_duplicates(
+            self.state.alert.id, copy.channel, kept or copy.ts or "", deleted, what
         )
 
     async def delivery_failed(self, copy: SlackCopy) -> None:

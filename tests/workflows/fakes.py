@@ -19,7 +19,9 @@ from activities.slack import (
     DmRequest,
     NotifyUserRequest,
     PostAlertRequest,
+    PostAlertResult,
     ThreadReplyRequest,
+    ThreadReplyResult,
     UpdateCopyRequest,
     UpdateCopyResult,
 )
@@ -41,34 +43,44 @@ class Recorder:
     dms: list[DmRequest] = field(default_factory=list)
     reminders: list[DmRequest] = field(default_factory=list)
     dead_channels: set[str] = field(default_factory=set)
+    # Later duplicates the activity deleted: by channel for alert posts, else by message key.
+    healed: dict[str, list[str]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
     def activities(self) -> list[Any]:
         rec = self
 
         @activity.defn(name="slack.post_alert")
-        async def post_alert(req: PostAlertRequest) -> SlackCopy:
+        async def post_alert(req: PostAlertRequest) -> PostAlertResult:
             if req.destination.channel in rec.dead_channels:
                 raise ApplicationError(
                     "gone", "channel_not_found", type=PERMANENT, non_retryable=True
                 )
             rec.posts.append(req)
-            return SlackCopy(
+            return PostAlertResult(
                 destination_id=req.destination.id,
                 destination_name=req.destination.name,
                 channel=req.destination.channel,
                 ts=f"1700000000.{next(rec._ts):06d}",
+                healed=rec.healed.get(req.destination.channel, []),
             )
 
         @activity.defn(name="slack.update_alert")
         async def update_alert(req: UpdateCopyRequest) -> UpdateCopyResult:
             rec.updates.append(req)
-            return UpdateCopyResult(target=req.target)
+            healed = rec.healed.get(f"{req.target.channel}/r{req.state.revision}")
+            if healed is None:
+                return UpdateCopyResult(target=req.target)
+            # The copy was gone: posted again, and a slow earlier repost deleted.
+            ts = f"1700000004.{next(rec._ts):06d}"
+            target = req.target.model_copy(update={"ts": ts})
+            return UpdateCopyResult(target=target, reposted=True, healed=healed)
 
         @activity.defn(name="slack.thread_reply")
-        async def thread_reply(req: ThreadReplyRequest) -> str:
+        async def thread_reply(req: ThreadReplyRequest) -> ThreadReplyResult:
             rec.replies.append(req)
-            return f"1700000001.{next(rec._ts):06d}"
+            ts = f"1700000001.{next(rec._ts):06d}"
+            return ThreadReplyResult(ts=ts, healed=rec.healed.get(req.key, []))
 
         @activity.defn(name="slack.notify_user")
         async def notify_user(req: NotifyUserRequest) -> None:
@@ -100,12 +112,21 @@ class Recorder:
         @activity.defn(name="slack.boomerang_dm")
         async def boomerang_dm(req: DmRequest) -> DmRef:
             rec.dms.append(req)
-            return DmRef(channel=req.channel or f"D{req.user_id}", ts=req.ts or "1700000002.000001")
+            healed = [] if req.ts else rec.healed.get(req.key, [])
+            return DmRef(
+                channel=req.channel or f"D{req.user_id}",
+                ts=req.ts or "1700000002.000001",
+                healed=healed,
+            )
 
         @activity.defn(name="slack.boomerang_reminder")
         async def boomerang_reminder(req: DmRequest) -> DmRef:
             rec.reminders.append(req)
-            return DmRef(channel=req.channel or f"D{req.user_id}", ts="1700000003.000001")
+            return DmRef(
+                channel=req.channel or f"D{req.user_id}",
+                ts="1700000003.000001",
+                healed=rec.healed.get(req.key, []),
+            )
 
         @activity.defn(name="enrich.locate")
         async def locate(ips: list[str]) -> dict[str, str]:
