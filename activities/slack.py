@@ -186,9 +186,11 @@ class SlackActivities:
         except Exception as exc:
             if is_ambiguous(exc):
                 raise_ambiguous(method, self._wait_left(sent + self.in_flight_seconds), exc)
+            activity.heartbeat(0.0)  # answered (or never sent): nothing left in flight
             if isinstance(exc, SlackApiError):
                 raise_for_slack(exc)
             raise
+        activity.heartbeat(0.0)
         return _data(resp)
 
     @staticmethod

@@ -134,9 +134,11 @@ async def test_first_attempt_posts_without_looking_and_notes_when_it_sent(
     assert standin.calls("conversations.history") == []
     meta = standin.messages("C0ALERTS")[0]["metadata"]
     assert meta["event_payload"]["key"] == alert_key(req)
-    # Until when this post may land, for a retry after a crash: sent + 2 × the client timeout.
-    [until] = attempt.beats
+    # Until when this post may land, for a retry after a crash: sent + 2 × the client timeout;
+    # then, answered, nothing is in flight and a retry need not wait.
+    [until, answered] = attempt.beats
     assert before + 2 * TIMEOUT <= until <= time.time() + 2 * TIMEOUT
+    assert answered == 0
 
 
 async def test_a_post_that_timed_out_is_looked_for_only_once_it_cannot_land(
@@ -187,10 +189,12 @@ async def test_a_refused_post_is_retried_without_waiting(
     slack: SlackActivities, standin: StandIn
 ) -> None:
     standin.inject_fault("chat.postMessage", error="internal_error")
+    attempt = Attempt()
     with pytest.raises(ApplicationError) as info:
-        await Attempt().run(slack.post_alert, alert_request())
+        await attempt.run(slack.post_alert, alert_request())
     assert info.value.type == TRANSIENT and info.value.next_retry_delay is None
     assert standin.messages("C0ALERTS") == []
+    assert attempt.beats[-1] == 0  # refused: the retry has nothing to wait for
 
 
 async def test_no_post_starts_that_the_attempt_could_not_see_through(
