@@ -44,9 +44,15 @@ PERMANENT_CODES = frozenset(
         "msg_too_long",
     }
 )
-# The message we want to change is gone (deleted by a person) or is not ours.
+# The message we want to change (or the thread we read) is gone, or the message is not ours.
 MESSAGE_GONE_CODES = frozenset(
-    {"message_not_found", "cant_update_message", "cant_delete_message", "edit_window_closed"}
+    {
+        "message_not_found",
+        "thread_not_found",
+        "cant_update_message",
+        "cant_delete_message",
+        "edit_window_closed",
+    }
 )
 
 

@@ -236,6 +236,23 @@ async def test_retry_keeps_the_earliest_thread_reply_and_deletes_the_later(
     assert standin.messages("C0ALERTS")[0]["reply_count"] == 1
 
 
+async def test_a_reply_retry_under_a_deleted_parent_gives_up_quietly(
+    slack: SlackActivities, standin: StandIn, client: AsyncWebClient
+) -> None:
+    # Slack answers thread_not_found once the parent is gone; retrying would never end.
+    parent = (await client.chat_postMessage(channel="C0ALERTS", text="the alert"))["ts"]
+    standin.delete_message("C0ALERTS", parent)
+    req = ThreadReplyRequest(
+        alert_id="a1",
+        target=SlackCopy(destination_id="d1", channel="C0ALERTS", ts=parent),
+        key="reply/a1/d1/r1",
+        text="Triaged by alice",
+    )
+    reply = await Attempt(2).run(slack.thread_reply, req)
+    assert reply.ts == "" and reply.healed == []
+    assert len(standin.calls("chat.postMessage")) == 1  # only the parent
+
+
 async def test_retry_keeps_the_earliest_boomerang_dm_and_deletes_the_later(
     slack: SlackActivities, standin: StandIn, client: AsyncWebClient
 ) -> None:
