@@ -37,7 +37,7 @@ DUPLICATES_PATCH = "record-deleted-duplicates"
 async def record_deleted_duplicates(
     alert_id: str, channel: str, kept: str, deleted: list[str], what: str
 ) -> None:
-    """A slow Slack post landed after its retry's: the activity deleted the later copies."""
+    """A retried post found its key on more than one message and deleted the later ones."""
     if not deleted or not workflow.patched(DUPLICATES_PATCH):
         return
     many = len(deleted) > 1
