@@ -68,7 +68,11 @@ def build_worker(
     enricher: Enricher | None = None,
 ) -> Worker:
     slack = SlackActivities(
-        make_slack_client(settings.slack_bot_token, settings.slack_api_base_url),
+        make_slack_client(
+            settings.slack_bot_token,
+            settings.slack_api_base_url,
+            timeout=settings.slack_timeout_seconds,
+        ),
         pacer=slack_pacer(settings, db),
     )
     history = HistoryActivities(db)

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.slack import SlackActivities
+from activities.slack import Posted, SlackActivities, flight_log, previous_heartbeat
 from parley.domain import Destination, SlackCopy
 from parley.slack.errors import PERMANENT, MessageGone
 from parley.slack.ui.alert import Rendered, render_alert
@@ -60,6 +60,9 @@ class CopyOutcome(BaseModel):
     reposted: bool = False
     permalink: str | None = None  # for a new post (or re-post)
     reply_failed: str | None = None  # the thread reply was refused for good (the copy is fine)
+    healed: list[str] = Field(default_factory=list)  # later duplicates of the post, deleted
+    reply_ts: str | None = None  # the thread reply kept
+    reply_healed: list[str] = Field(default_factory=list)  # later duplicates of the reply
 
 
 class FanOutResult(BaseModel):
@@ -96,8 +99,8 @@ class _Attempt:
         self._known = known
 
     @classmethod
-    def resume(cls, number: int, details: Sequence[Any]) -> _Attempt:
-        d = details[0] if details and isinstance(details[0], dict) else {}
+    def resume(cls, number: int) -> _Attempt:
+        d = previous_heartbeat()
         done = {k: CopyOutcome.model_validate(v) for k, v in (d.get("done") or {}).items()}
         # Only the attempt just before this one can vouch for what was not sent.
         known = number == 1 or d.get("attempt") == number - 1
@@ -125,8 +128,8 @@ class SlackFanOut:
         refused: Callable[[int, str], CopyOutcome],
     ) -> list[CopyOutcome]:
         """Run `work(i, attempt)` for every copy not done by an earlier attempt, concurrently."""
-        info = activity.info()
-        attempt = _Attempt.resume(info.attempt, info.heartbeat_details)
+        attempt = _Attempt.resume(activity.info().attempt)
+        log = flight_log()  # made here, so that every copy's writes share it
         pending = [i for i, ident in enumerate(ids) if ident not in attempt.done]
         results = await asyncio.gather(*(work(i, attempt) for i in pending), return_exceptions=True)
         transient: list[BaseException] = []
@@ -138,7 +141,8 @@ class SlackFanOut:
             elif isinstance(result, BaseException):
                 transient.append(result)
         if transient:
-            activity.heartbeat(attempt.details())
+            log.extra = attempt.details()
+            log.beat()
             # Wait as long as the slowest limit asks; the others retry no sooner than that.
             delays = [d for d in map(_retry_delay, transient) if d is not None]
             if delays:
@@ -169,7 +173,7 @@ class SlackFanOut:
             key = f"alert/{alert_id}/{dest.id}"
             # Per destination: one that asked for enrichment on arrival gets the IP lines.
             rendered = render_alert(req.state, req.console_base_url, dest.id)
-            ts = await self.slack._post_keyed(
+            posted = await self.slack._post_keyed(
                 dest.channel,
                 key=key,
                 text=rendered.text,
@@ -179,8 +183,9 @@ class SlackFanOut:
                 may_exist=attempt.may_exist(key),
                 sent=attempt.sent,
             )
-            copy = copy_of(dest, ts=ts)
-            return CopyOutcome(target=copy, permalink=await self._permalink(copy))
+            copy = copy_of(dest, ts=posted.ts)
+            permalink = await self._permalink(copy)
+            return CopyOutcome(target=copy, permalink=permalink, healed=posted.healed)
 
         outcomes = await self._each(
             [d.id for d in req.destinations],
@@ -202,9 +207,10 @@ class SlackFanOut:
                 rendered = render_alert(req.state, req.console_base_url, copy.destination_id)
                 outcome = await self._rerender(req.state, copy, rendered, attempt)
             if req.reply and outcome.target.ts:
-                outcome.reply_failed = await self._reply(
-                    alert_id, outcome.target, req.reply, attempt
-                )
+                failed, posted = await self._reply(alert_id, outcome.target, req.reply, attempt)
+                outcome.reply_failed = failed
+                if posted is not None:
+                    outcome.reply_ts, outcome.reply_healed = posted.ts, posted.healed
             return outcome
 
         outcomes = await self._each(
@@ -220,7 +226,7 @@ class SlackFanOut:
         if copy.ts and await self.slack._update(copy.channel, copy.ts, rendered):
             return CopyOutcome(target=copy)
         key = f"alert/{state.alert.id}/{copy.destination_id}/r{state.revision}"
-        ts = await self.slack._post_keyed(
+        posted = await self.slack._post_keyed(
             copy.channel,
             key=key,
             text=rendered.text,
@@ -230,18 +236,19 @@ class SlackFanOut:
             may_exist=attempt.may_exist(key),
             sent=attempt.sent,
         )
-        reposted = copy.model_copy(update={"ts": ts})
+        reposted = copy.model_copy(update={"ts": posted.ts})
+        permalink = await self._permalink(reposted)
         return CopyOutcome(
-            target=reposted, reposted=True, permalink=await self._permalink(reposted)
+            target=reposted, reposted=True, permalink=permalink, healed=posted.healed
         )
 
     async def _reply(
         self, alert_id: str, copy: SlackCopy, reply: Reply, attempt: _Attempt
-    ) -> str | None:
-        """Post the thread reply; the Slack error code when it is refused for good."""
+    ) -> tuple[str | None, Posted | None]:
+        """Post the thread reply: (the error code if refused for good, the reply kept)."""
         key = f"reply/{alert_id}/{copy.destination_id}/{reply.key_suffix}"
         try:
-            await self.slack._post_keyed(
+            posted = await self.slack._post_keyed(
                 copy.channel,
                 key=key,
                 text=reply.text,
@@ -253,13 +260,13 @@ class SlackFanOut:
             )
         except MessageGone:
             # Deleted between the re-render and the reply: the next change re-posts the alert.
-            return None
+            return None, None
         except ApplicationError as exc:
             if code := _permanent_code(exc):
                 activity.logger.warning("reply in %s refused: %s", copy.channel, code)
-                return code
+                return code, None
             raise
-        return None
+        return None, posted
 
     def all(self) -> list[Any]:
         return [self.post_all, self.deliver]

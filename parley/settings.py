@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     slack_channel_post_burst: int = 2
     slack_workspace_posts_per_second: float = 4.0
     slack_workspace_post_burst: int = 20
+    # HTTP timeout of one Slack Web API call. After a post times out Parley waits as long again
+    # before looking for it (Slack may still be working on it). At most 15: half the Slack
+    # activities' 30 s start_to_close, so an attempt can see a post through.
+    slack_timeout_seconds: float = Field(default=15.0, gt=0)
 
     # Temporal.
     temporal_address: str = "127.0.0.1:7233"

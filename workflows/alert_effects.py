@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.slack import (
         NotifyUserRequest,
         PostAlertRequest,
+        PostAlertResult,
         SlackActivities,
         ThreadReplyRequest,
         UpdateCopyRequest,
@@ -55,6 +56,38 @@ with workflow.unsafe.imports_passed_through():
     from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy, ip_values
     from parley.slack.errors import permanent_code
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
+
+# Recording a deleted duplicate adds commands; the marker keeps runs that an older worker went on
+# with (without the record) replayable.
+DUPLICATES_PATCH = "record-deleted-duplicates"
+
+
+def duplicate_entry(
+    alert_id: str, channel: str, kept: str, deleted: list[str], what: str
+) -> HistoryEntry:
+    """The history row for duplicates a retried post found and deleted."""
+    many = len(deleted) > 1
+    return HistoryEntry(
+        alert_id=alert_id,
+        key=f"duplicate_deleted/{channel}/{deleted[0]}",
+        at=workflow.now(),
+        actor=SYSTEM,
+        action="duplicate_deleted",
+        from_value=", ".join(deleted),
+        to_value=kept,
+        comment=f"a slow Slack request left {len(deleted)} extra {what}{'s' if many else ''} in "
+        f"{channel}; deleted {'them' if many else 'it'} and kept the first",
+    )
+
+
+async def record_deleted_duplicates(
+    alert_id: str, channel: str, kept: str, deleted: list[str], what: str
+) -> None:
+    """A retried post found its key on more than one message and deleted the later ones."""
+    if not deleted or not workflow.patched(DUPLICATES_PATCH):
+        return
+    entry = duplicate_entry(alert_id, channel, kept, deleted, what)
+    await workflow.execute_activity_method(HistoryActivities.record, entry, **DB_OPTS)
 
 
 ONE_TRIP = "one-trip-per-change"
@@ -108,6 +141,13 @@ class AlertEffects:
                     alert_id=self.state.alert.id, target=copy, permalink=outcome.permalink
                 )
             )
+        if outcome.healed:
+            what = "alert message"
+            self._write.entries.append(
+                duplicate_entry(
+                    self.state.alert.id, copy.channel, copy.ts or "", outcome.healed, what
+                )
+            )
         if outcome.reposted:
             self._write.entries.append(
                 self.entry(
@@ -139,6 +179,17 @@ class AlertEffects:
         for outcome in result.outcomes:
             if rerender:
                 self._keep(outcome)
+            if outcome.reply_healed:
+                target = outcome.target
+                self._write.entries.append(
+                    duplicate_entry(
+                        self.state.alert.id,
+                        target.channel,
+                        outcome.reply_ts or "",
+                        outcome.reply_healed,
+                        "thread reply",
+                    )
+                )
             if outcome.reply_failed:
                 workflow.logger.warning(
                     "thread reply in %s refused: %s", outcome.target.channel, outcome.reply_failed
@@ -203,7 +254,7 @@ class AlertEffects:
     # ---- legacy generation: one activity per write and per copy -------------------------------
 
     async def _legacy_post_everywhere(self, destinations: list[Destination]) -> None:
-        async def post(dest: Destination) -> SlackCopy:
+        async def post(dest: Destination) -> PostAlertResult:
             try:
                 return await workflow.execute_activity_method(
                     SlackActivities.post_alert,
@@ -217,20 +268,21 @@ class AlertEffects:
                 )
             except ActivityError as err:
                 code = permanent_code(err) or "gave_up"
-                return SlackCopy(
+                return PostAlertResult(
                     destination_id=dest.id,
                     destination_name=dest.name,
                     channel=dest.channel,
                     failed=code,
                 )
 
-        copies = await asyncio.gather(*(post(d) for d in destinations))
-        self.state.copies = list(copies)
-        for copy in copies:
+        results = await asyncio.gather(*(post(d) for d in destinations))
+        self.state.copies = [r.as_copy() for r in results]
+        for copy, result in zip(self.state.copies, results, strict=True):
             if copy.failed:
                 await self.delivery_failed(copy)
             else:
                 await self.save_copy(copy)
+                await self.duplicates_deleted(copy, result.healed, "alert message")
 
     async def rerender_everywhere(self) -> None:
         async def update(copy: SlackCopy) -> UpdateCopyResult:
@@ -265,6 +317,7 @@ class AlertEffects:
                     key=f"reposted/{result.target.destination_id}/r{self.state.revision}",
                     comment=f"the alert message in {result.target.channel} was gone; posted again",
                 )
+                await self.duplicates_deleted(result.target, result.healed, "alert message")
 
     async def reply_everywhere(self, key_suffix: str, text: str, blocks: list[dict] | None) -> None:
         async def reply(copy: SlackCopy) -> None:
@@ -283,7 +336,7 @@ class AlertEffects:
             reply = Reply(key_suffix=key_suffix, text=text, blocks=blocks)
             await self._deliver([copy], rerender=False, reply=reply)
             return
-        await workflow.execute_activity_method(
+        reply = await workflow.execute_activity_method(
             SlackActivities.thread_reply,
             ThreadReplyRequest(
                 alert_id=self.state.alert.id,
@@ -293,6 +346,14 @@ class AlertEffects:
                 blocks=blocks,
             ),
             **SLACK_OPTS,
+        )
+        await self.duplicates_deleted(copy, reply.healed, "thread reply", kept=reply.ts)
+
+    async def duplicates_deleted(
+        self, copy: SlackCopy, deleted: list[str], what: str, kept: str | None = None
+    ) -> None:
+        await record_deleted_duplicates(
+            self.state.alert.id, copy.channel, kept or copy.ts or "", deleted, what
         )
 
     async def delivery_failed(self, copy: SlackCopy) -> None:

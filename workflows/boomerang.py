@@ -3,7 +3,8 @@
 A child of the alert's workflow (id `alert-<alert id>-boomerang-<n>`), so each question is
 visible in the Temporal UI and its history stays small. It owns only the DM; everything the
 alert's threads and history should show goes to the alert workflow as a `boomerang_event` signal
-(addressed by workflow id, so it reaches the alert's latest run after a continue-as-new).
+(addressed by workflow id, so it reaches the alert's latest run after a continue-as-new). The one
+exception is the DM's own bookkeeping: a duplicate DM it deleted goes straight to the history.
 
 Timeline from the moment the DM is delivered: reminder DM, escalation note for the asker, expiry.
 An answer or a cancellation (the alert was closed) ends it early.
@@ -17,6 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from workflows import alert
+from workflows.alert_effects import record_deleted_duplicates
 from workflows.options import BEST_EFFORT_OPTS, DM_OPTS
 
 with workflow.unsafe.imports_passed_through():
@@ -79,6 +81,7 @@ class BoomerangWorkflow:
             self._status = "undeliverable"
             await self._tell_alert("undeliverable", detail=permanent_code(err) or "gave_up")
             return self._status
+        await self._duplicates_deleted(self._dm, "Boomerang DM")
         await self._tell_alert("asked")
 
         asked_at = workflow.now()
@@ -122,7 +125,7 @@ class BoomerangWorkflow:
 
     async def _stage(self, kind: BoomerangEventKind) -> None:
         if kind == "reminded":
-            await workflow.execute_activity_method(
+            reminder = await workflow.execute_activity_method(
                 SlackActivities.boomerang_reminder,
                 DmRequest(
                     user_id=self._inp.recipient_id,
@@ -133,6 +136,7 @@ class BoomerangWorkflow:
                 ),
                 **DM_OPTS,
             )
+            await self._duplicates_deleted(reminder, "Boomerang reminder")
             await self._tell_alert("reminded")
         elif kind == "escalated":
             await self._tell_alert("escalated")
@@ -171,6 +175,9 @@ class BoomerangWorkflow:
             )
         except ActivityError as err:  # the answer still counts if the DM cannot be re-rendered
             workflow.logger.warning("could not re-render the Boomerang DM: %s", err)
+
+    async def _duplicates_deleted(self, dm: DmRef, what: str) -> None:
+        await record_deleted_duplicates(self._inp.alert_id, dm.channel, dm.ts, dm.healed, what)
 
     async def _refuse_pending(self) -> None:
         while self._refusals:

@@ -6,7 +6,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 
-def make_slack_client(token: str, base_url: str, timeout: int = 15) -> AsyncWebClient:
+def make_slack_client(token: str, base_url: str, timeout: float = 15.0) -> AsyncWebClient:
     # No retry handlers: a connection-error retry inside slack-sdk would re-send a post Slack may
     # already have accepted. Temporal retries the activity, which looks for the message first.
     return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])

@@ -3,6 +3,8 @@
 Activities call `raise_for_slack(exc)` on every SlackApiError. Temporal's retry then does the
 waiting: a 429 becomes an ApplicationError with `next_retry_delay` = Retry-After, so no activity
 sleeps; permanent errors are non-retryable so a dead channel is recorded instead of retried forever.
+A write whose outcome is unknown (timeout, dropped connection, 5xx) is `ambiguous`: Slack may still
+apply it, so its retry waits, the same way, until it can no longer be in flight.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import NoReturn
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from temporalio.exceptions import ApplicationError
 
@@ -17,6 +20,7 @@ RATE_LIMITED = "SlackRateLimited"
 PERMANENT = "SlackPermanent"
 TRANSIENT = "SlackTransient"
 PACED = "SlackPaced"  # Parley held a post back itself, before Slack had to refuse it
+AMBIGUOUS = "SlackAmbiguous"
 
 # The channel or the app is unusable until a human fixes something: retrying will not help.
 PERMANENT_CODES = frozenset(
@@ -41,8 +45,16 @@ PERMANENT_CODES = frozenset(
         "msg_too_long",
     }
 )
-# The message we want to change is gone (deleted by a person) or is not ours.
-MESSAGE_GONE_CODES = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# The message we want to change (or the thread we read) is gone, or the message is not ours.
+MESSAGE_GONE_CODES = frozenset(
+    {
+        "message_not_found",
+        "thread_not_found",
+        "cant_update_message",
+        "cant_delete_message",
+        "edit_window_closed",
+    }
+)
 
 
 class MessageGone(Exception):
@@ -73,6 +85,31 @@ def retry_after_seconds(exc: SlackApiError, default: float = 1.0) -> float:
             except (TypeError, ValueError):
                 return default
     return default
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """True when Slack may have applied a request we got no answer for.
+
+    A timeout or a dropped connection leaves the request with Slack, which keeps working on it
+    after the client gave up; a 5xx may come from a proxy while the backend carries on. A refused
+    connection never delivered the request, and an `ok:false` or 429 answer means not applied.
+    """
+    if isinstance(exc, SlackApiError):
+        return int(getattr(exc.response, "status_code", 200) or 200) >= 500
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, TimeoutError | aiohttp.ClientError)
+
+
+def raise_ambiguous(what: str, wait_seconds: float, exc: BaseException | None = None) -> NoReturn:
+    """Retry once `what` can no longer land, through Temporal's retry rather than a sleep."""
+    cause = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+    raise ApplicationError(
+        f"Slack may still apply {what}{cause}; retrying in {wait_seconds:.1f}s, when it cannot",
+        what,
+        type=AMBIGUOUS,
+        next_retry_delay=timedelta(seconds=wait_seconds),
+    ) from exc
 
 
 def raise_for_slack(exc: SlackApiError) -> NoReturn:

@@ -33,6 +33,7 @@ API_TOKEN = "test-api-token"
 SIGNING_SECRET = "test-signing-secret"
 SECRET_KEY = "test-secret-key-that-signs-modal-metadata"
 BOT_TOKEN = "xoxb-test-token"
+SLACK_TIMEOUT = 2.0
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +163,8 @@ async def _stack(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_base_url=standin.base_url,
+        # Short, so a post that times out is looked for again within seconds, not 30 s.
+        slack_timeout_seconds=SLACK_TIMEOUT,
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=f"parley-e2e-{uuid.uuid4().hex[:8]}",
         database_url=database_url,

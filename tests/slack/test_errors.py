@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from temporalio.exceptions import ApplicationError
 
 from parley.slack.errors import (
+    AMBIGUOUS,
     PERMANENT,
     RATE_LIMITED,
     TRANSIENT,
     InvalidBlocks,
     MessageGone,
+    is_ambiguous,
     permanent_code,
+    raise_ambiguous,
     raise_for_slack,
 )
 
@@ -74,4 +78,44 @@ def test_server_errors_are_retried() -> None:
     with pytest.raises(ApplicationError) as info:
         raise_for_slack(_error({"ok": False, "error": "internal_error"}, 503))
     assert info.value.type == TRANSIENT and not info.value.non_retryable
+    assert permanent_code(info.value) is None
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        TimeoutError(),
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientPayloadError("cut short"),
+        _error({}, 500),
+        _error({"ok": False, "error": "internal_error"}, 503),
+    ],
+    ids=["timeout", "disconnected", "cut-short", "500-html", "503"],
+)
+def test_no_answer_or_a_5xx_leaves_a_write_ambiguous(exc: BaseException) -> None:
+    assert is_ambiguous(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        _error({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": "1"}),
+        _error({"ok": False, "error": "internal_error"}),
+        _error({"ok": False, "error": "channel_not_found"}),
+        aiohttp.ClientConnectorError(None, OSError(111, "refused")),  # type: ignore[arg-type]
+        ValueError("ours"),
+    ],
+    ids=["429", "ok-false", "refused-code", "never-connected", "not-slack"],
+)
+def test_an_answer_or_no_connection_is_not_ambiguous(exc: BaseException) -> None:
+    assert not is_ambiguous(exc)
+
+
+def test_ambiguous_write_is_retried_after_the_wait_through_temporal() -> None:
+    cause = TimeoutError()
+    with pytest.raises(ApplicationError) as info:
+        raise_ambiguous("chat_postMessage", 12.5, cause)
+    assert info.value.type == AMBIGUOUS and not info.value.non_retryable
+    assert info.value.next_retry_delay == timedelta(seconds=12.5)
+    assert info.value.__cause__ is cause
     assert permanent_code(info.value) is None

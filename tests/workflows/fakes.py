@@ -19,7 +19,9 @@ from activities.slack import (
     DmRequest,
     NotifyUserRequest,
     PostAlertRequest,
+    PostAlertResult,
     ThreadReplyRequest,
+    ThreadReplyResult,
     UpdateCopyRequest,
     UpdateCopyResult,
 )
@@ -44,34 +46,44 @@ class Recorder:
     dead_channels: set[str] = field(default_factory=set)
     briefed: list[list[str]] = field(default_factory=list)
     brief_fails: bool = False
+    # Later duplicates the activity deleted: by channel for alert posts, else by message key.
+    healed: dict[str, list[str]] = field(default_factory=dict)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
     def activities(self) -> list[Any]:
         rec = self
 
         @activity.defn(name="slack.post_alert")
-        async def post_alert(req: PostAlertRequest) -> SlackCopy:
+        async def post_alert(req: PostAlertRequest) -> PostAlertResult:
             if req.destination.channel in rec.dead_channels:
                 raise ApplicationError(
                     "gone", "channel_not_found", type=PERMANENT, non_retryable=True
                 )
             rec.posts.append(req)
-            return SlackCopy(
+            return PostAlertResult(
                 destination_id=req.destination.id,
                 destination_name=req.destination.name,
                 channel=req.destination.channel,
                 ts=f"1700000000.{next(rec._ts):06d}",
+                healed=rec.healed.get(req.destination.channel, []),
             )
 
         @activity.defn(name="slack.update_alert")
         async def update_alert(req: UpdateCopyRequest) -> UpdateCopyResult:
             rec.updates.append(req)
-            return UpdateCopyResult(target=req.target)
+            healed = rec.healed.get(f"{req.target.channel}/r{req.state.revision}")
+            if healed is None:
+                return UpdateCopyResult(target=req.target)
+            # The copy was gone: posted again, and a slow earlier repost deleted.
+            ts = f"1700000004.{next(rec._ts):06d}"
+            target = req.target.model_copy(update={"ts": ts})
+            return UpdateCopyResult(target=target, reposted=True, healed=healed)
 
         @activity.defn(name="slack.thread_reply")
-        async def thread_reply(req: ThreadReplyRequest) -> str:
+        async def thread_reply(req: ThreadReplyRequest) -> ThreadReplyResult:
             rec.replies.append(req)
-            return f"1700000001.{next(rec._ts):06d}"
+            ts = f"1700000001.{next(rec._ts):06d}"
+            return ThreadReplyResult(ts=ts, healed=rec.healed.get(req.key, []))
 
         @activity.defn(name="slack.notify_user")
         async def notify_user(req: NotifyUserRequest) -> None:
@@ -103,12 +115,21 @@ class Recorder:
         @activity.defn(name="slack.boomerang_dm")
         async def boomerang_dm(req: DmRequest) -> DmRef:
             rec.dms.append(req)
-            return DmRef(channel=req.channel or f"D{req.user_id}", ts=req.ts or "1700000002.000001")
+            healed = [] if req.ts else rec.healed.get(req.key, [])
+            return DmRef(
+                channel=req.channel or f"D{req.user_id}",
+                ts=req.ts or "1700000002.000001",
+                healed=healed,
+            )
 
         @activity.defn(name="slack.boomerang_reminder")
         async def boomerang_reminder(req: DmRequest) -> DmRef:
             rec.reminders.append(req)
-            return DmRef(channel=req.channel or f"D{req.user_id}", ts="1700000003.000001")
+            return DmRef(
+                channel=req.channel or f"D{req.user_id}",
+                ts="1700000003.000001",
+                healed=rec.healed.get(req.key, []),
+            )
 
         @activity.defn(name="enrich.locate")
         async def locate(ips: list[str]) -> dict[str, str]:
@@ -154,35 +175,47 @@ class Recorder:
                     state=req.state, destination=dest, console_base_url=req.console_base_url
                 )
                 try:
-                    copy = await post_alert(one)
+                    posted = await post_alert(one)
                 except ApplicationError as err:
-                    copy = SlackCopy(
+                    failed = SlackCopy(
                         destination_id=dest.id, channel=dest.channel, failed=str(err.details[0])
                     )
-                outcomes.append(CopyOutcome(target=copy, permalink=await permalink(copy)))
+                    outcomes.append(CopyOutcome(target=failed))
+                    continue
+                copy = posted.as_copy()
+                outcomes.append(
+                    CopyOutcome(target=copy, permalink=await permalink(copy), healed=posted.healed)
+                )
             return FanOutResult(outcomes=outcomes)
 
         @activity.defn(name="slack.deliver")
         async def deliver(req: DeliverRequest) -> FanOutResult:
+            outcomes = []
             for copy in req.copies:
+                outcome = CopyOutcome(target=copy)
                 if req.rerender:
-                    await update_alert(
+                    updated = await update_alert(
                         UpdateCopyRequest(
                             state=req.state, target=copy, console_base_url=req.console_base_url
                         )
                     )
+                    outcome = CopyOutcome(
+                        target=updated.target, reposted=updated.reposted, healed=updated.healed
+                    )
                 if req.reply:
                     key = f"reply/{req.state.alert.id}/{copy.destination_id}/{req.reply.key_suffix}"
-                    await thread_reply(
+                    reply = await thread_reply(
                         ThreadReplyRequest(
                             alert_id=req.state.alert.id,
-                            target=copy,
+                            target=outcome.target,
                             key=key,
                             text=req.reply.text,
                             blocks=req.reply.blocks,
                         )
                     )
-            return FanOutResult(outcomes=[CopyOutcome(target=c) for c in req.copies])
+                    outcome.reply_ts, outcome.reply_healed = reply.ts, reply.healed
+                outcomes.append(outcome)
+            return FanOutResult(outcomes=outcomes)
 
         return [
             write, post_all, deliver,

@@ -117,7 +117,15 @@ class StandIn:
 
     async def _serve(self) -> None:
         app = ApiServer(self).make_app()
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        # handler_cancellation=False: like Slack, finish a request whose client has gone (timed
+        # out, dropped the connection); a late post still lands.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=0.5,
+            handler_cancellation=False,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()

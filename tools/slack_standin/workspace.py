@@ -237,7 +237,35 @@ class Workspace:
             replies = self.threads.get((channel_id, msg["thread_ts"]), [])
             if msg in replies:
                 replies.remove(msg)
+                self._recount_replies(channel_id, msg["thread_ts"], replies)
         return True
+
+    def _recount_replies(
+        self, channel_id: str, parent_ts: str, replies: list[dict[str, Any]]
+    ) -> None:
+        """After a reply is deleted the parent shows what is left, as in Slack."""
+        top = self.top.get(channel_id, [])
+        parent = self.find(channel_id, parent_ts) or next(
+            (m for m in top if m["ts"] == parent_ts and m.get("subtype") == "tombstone"), None
+        )
+        if parent is None:
+            return
+        if not replies:
+            if parent.get("subtype") == "tombstone":
+                top.remove(parent)  # nothing is left to show under a deleted parent
+                return
+            # A plain message again.
+            for name in ("thread_ts", "reply_count", "reply_users", "reply_users_count"):
+                parent.pop(name, None)
+            parent.pop("latest_reply", None)
+            return
+        parent["reply_count"] = len(replies)
+        if parent.get("subtype") == "tombstone":
+            return
+        users = list(dict.fromkeys(str(r["user"]) for r in replies))
+        parent["reply_users"] = users
+        parent["reply_users_count"] = len(users)
+        parent["latest_reply"] = replies[-1]["ts"]
 
     def top_level(self, channel_id: str) -> list[dict[str, Any]]:
         return list(self.top.get(channel_id, []))
