@@ -37,6 +37,7 @@ def _destination(row: DestinationRow) -> Destination:
         min_severity=Severity(row.min_severity) if row.min_severity else None,
         rule_ids=list(row.rule_ids or []),
         log_types=list(row.log_types or []),
+        storm_includes_high=bool(row.storm_includes_high),
     )
 
 
@@ -48,6 +49,7 @@ def _destination_values(d: DestinationIn) -> dict[str, Any]:
         "min_severity": d.min_severity.value if d.min_severity else None,
         "rule_ids": list(d.rule_ids),
         "log_types": list(d.log_types),
+        "storm_includes_high": d.storm_includes_high,
         "created_at": utcnow(),
     }
 
