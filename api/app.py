@@ -78,9 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_console(app: FastAPI) -> None:
-    from api import console, destinations
+    from api import console, console_storms, destinations
 
     app.include_router(console.router)
+    app.include_router(console_storms.router)
     app.include_router(destinations.router)
 
 
