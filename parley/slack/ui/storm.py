@@ -93,43 +93,47 @@ def fallback_text(view: DigestView) -> str:
 def _summary(view: DigestView) -> str:
     span = span_text((view.last_at - view.started_at).total_seconds())
     rule = f"`{escaped(view.rule_id, 300)}`"
+    if view.rule_name:
+        rule = f"*{escaped(view.rule_name, 500)}* ({rule})"
     if view.ended_at:
         quiet = span_text(view.window_seconds)
         return (
-            f"*Storm over* {_when(view.ended_at)}: *{view.total} alerts* of rule {rule} "
+            f"*Storm over* {_when(view.ended_at)}: *{view.total} alerts* of {rule} "
             f"between {_when(view.started_at)} and {_when(view.last_at)} ({span}), "
             f"then none for {quiet}."
         )
     return (
-        f"*{view.total} alerts* of rule {rule} since {_when(view.started_at)} ({span} so far). "
+        f"*{view.total} alerts* of {rule} since {_when(view.started_at)} ({span} so far). "
         "They are gathered here instead of posted one by one; High and Critical alerts still "
         "post on their own."
     )
 
 
 def _newest(view: DigestView, base: str) -> str:
-    lines = []
+    """Whole lines only (a cut link would show as markup), within the section's limit."""
+    lines: list[str] = []
+    room = SECTION_TEXT_MAX - 80  # for the heading
     for m in view.newest[:NEWEST_SHOWN]:
         title = escaped(m.title or m.alert_id, TITLE_MAX).replace("|", "¦")
-        lines.append(
+        line = (
             f"• {SEVERITY_EMOJI[m.severity]} <{console_url(base, m.alert_id)}|{title}> "
             f"{_when(m.at)}"
         )
+        room -= len(line) + 1
+        if room < 0:
+            break
+        lines.append(line)
     more = view.total - len(lines)
     head = "*Newest*" + (f" (and {more} more in the console)" if more > 0 else "")
-    return clip(head + "\n" + "\n".join(lines), SECTION_TEXT_MAX)
+    return "\n".join([head, *lines])
 
 
 def render_digest(view: DigestView, console_base_url: str) -> Rendered:
     """The digest message: posted once per storm, re-rendered as alerts join and when it ends."""
-    icon = "✅" if view.ended_at else "🌩️"
-    label = "Alert storm ended" if view.ended_at else "Alert storm"
+    # The header is plain text, where Slack escapes nothing: no alert data goes in it.
+    label = "✅ Alert storm ended" if view.ended_at else "🌩️ Alert storm"
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "block_id": "storm.header",
-            "text": plain(f"{icon} {label}: {view.rule_name or view.rule_id}", HEADER_MAX),
-        },
+        {"type": "header", "block_id": "storm.header", "text": plain(label, HEADER_MAX)},
         {"type": "section", "block_id": "storm.summary", "text": mrkdwn(_summary(view))},
     ]
     counts = [
@@ -209,7 +213,7 @@ def render_end_reply(view: DigestView) -> Rendered:
         f"({counts_text(view.counts)}), none in the last {span_text(view.window_seconds)}. "
         "New alerts of this rule post on their own again."
     )
-    for record in view.bulk:
+    for record in view.bulk[-BULK_SHOWN:]:
         text += "\n• " + bulk_line(record)
     text = clip(text, SECTION_TEXT_MAX)
     return Rendered(
