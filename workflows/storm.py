@@ -274,7 +274,9 @@ class StormWorkflow:
     async def _reply(self, key: str, rendered: Rendered) -> None:
         st = self._state
         if not st.digest_ts:
-            return
+            await self._refresh()  # a thread needs its digest first
+        if not st.digest_ts:
+            return  # Slack refused the digest: the console still has the storm
         try:
             await workflow.execute_activity_method(
                 StormActivities.reply,
