@@ -77,6 +77,7 @@ async def submit_bulk(sub: Submission) -> Response:
         comment=comment,
         actor=sub.actor,
         key=sub.key,
+        storm_id=ref.storm_id,
         reply_channel=ref.channel,
     )
     return await close_or_refuse(

@@ -21,9 +21,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, FailureError
 
 from workflows import alert
-from workflows.options import DB_OPTS, SLACK_OPTS
+from workflows.options import BEST_EFFORT_OPTS, SLACK_OPTS
 
 with workflow.unsafe.imports_passed_through():
+    from activities.slack import NotifyUserRequest, SlackActivities
     from activities.storm import (
         LeadInRequest,
         RefreshRequest,
@@ -64,6 +65,7 @@ class StormWorkflow:
         self._ids = {m.alert_id for m in self._state.members}
         # Alerts that joined after the storm ended: they start the next storm.
         self._late: list[StormMember] = []
+        self._refused: list[BulkChange] = []
         if inp.state is None:
             for member in inp.members:
                 self._add(member)
@@ -83,6 +85,10 @@ class StormWorkflow:
         st = self._state
         if change.key in st.seen_keys:
             return  # Slack re-sent the submission, or the person submitted twice
+        if change.storm_id and change.storm_id != st.storm_id:
+            # From the digest of an earlier storm of this channel and rule: not for these alerts.
+            self._refused.append(change)
+            return
         st.seen_keys.append(change.key)
         del st.seen_keys[:-SEEN_KEYS_KEPT]
         st.bulk.append(
@@ -125,6 +131,9 @@ class StormWorkflow:
         if not st.lead_in_done:
             await self._lead_in()
         while True:
+            if self._refused:
+                await self._refuse(self._refused.pop(0))
+                continue
             if bulk := self._pending_bulk():
                 await self._bulk_step(bulk)
                 await self._continue_as_new_if_suggested()
@@ -141,7 +150,9 @@ class StormWorkflow:
             was_dirty = self._dirty
             try:
                 await workflow.wait_condition(
-                    lambda d=was_dirty: self._pending_bulk() is not None or self._dirty != d,
+                    lambda d=was_dirty: (
+                        self._pending_bulk() is not None or self._dirty != d or bool(self._refused)
+                    ),
                     timeout=max(deadline - now, MIN_WAIT),
                     timeout_summary="digest refresh" if was_dirty else "quiet period",
                 )
@@ -150,10 +161,13 @@ class StormWorkflow:
         await self._end()
         while True:
             await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self._pending_bulk():
+            if not (self._pending_bulk() or self._refused):
                 break
-            await self._drain_bulk()  # sent while the storm was ending: it still applies
-            await self._refresh()
+            while self._refused:
+                await self._refuse(self._refused.pop(0))
+            if self._pending_bulk():
+                await self._drain_bulk()  # sent while the storm was ending: it still applies
+                await self._refresh()
         if self._late:
             # Alerts joined while this storm was ending: they begin the next one, under the
             # same workflow id, with its own digest.
@@ -181,6 +195,24 @@ class StormWorkflow:
 
     # ---- what the storm does ----------------------------------------------------------------
 
+    async def _refuse(self, change: BulkChange) -> None:
+        """Tell the person their bulk action came from an earlier storm's digest; best effort."""
+        if change.actor.source != "slack" or not change.actor.id:
+            return
+        try:
+            await workflow.execute_activity_method(
+                SlackActivities.notify_user,
+                NotifyUserRequest(
+                    user_id=change.actor.id,
+                    text="That storm is over, so nothing was changed; this is a newer storm of "
+                    "the same rule. Use its own digest, or change alerts from the console.",
+                    channel=change.reply_channel,
+                ),
+                **BEST_EFFORT_OPTS,
+            )
+        except ActivityError as err:
+            workflow.logger.warning("could not tell %s: %s", change.actor.id, err)
+
     async def _lead_in(self) -> None:
         """The rule's alerts posted on their own just before the storm belong to it too."""
         st = self._state
@@ -196,7 +228,7 @@ class StormWorkflow:
                     until=st.started_at,
                 ),
                 summary="alerts posted before the storm",
-                **DB_OPTS,
+                **BEST_EFFORT_OPTS,  # a nicety: the storm must not wait on it
             )
         except ActivityError as err:  # the storm still works without them
             workflow.logger.warning("no lead-in alerts for the storm: %s", err)

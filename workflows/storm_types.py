@@ -60,6 +60,8 @@ class BulkChange(BaseModel):
     comment: str = Field(min_length=1, max_length=3000)
     actor: Actor
     key: str = Field(description="idempotency key of the submission")
+    # The storm whose digest it came from: a later storm under the same workflow id refuses it.
+    storm_id: str | None = None
     reply_channel: str | None = None
 
 

@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.slack import NotifyUserRequest
 from activities.storm import LeadInRequest, RefreshRequest, RefreshResult, StormReplyRequest
 from parley.domain import Actor, Destination, Severity, Status
 from tests.workflows.fakes import Recorder
@@ -59,11 +60,13 @@ class Storms:
     lead_ins: list[StormMember] = field(default_factory=list)
     refreshes: list[RefreshRequest] = field(default_factory=list)
     replies: list[StormReplyRequest] = field(default_factory=list)
+    notices: list[NotifyUserRequest] = field(default_factory=list)
     hold_end: asyncio.Event | None = None
     ending: asyncio.Event = field(default_factory=asyncio.Event)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
-    def activities(self) -> list[Any]:
+    def activities(self, notify: bool = True) -> list[Any]:
+        """`notify=False` when the Recorder's fakes (which tell users too) run beside these."""
         rec = self
 
         @activity.defn(name="storm.lead_in")
@@ -85,7 +88,11 @@ class Storms:
             rec.replies.append(req)
             return f"1700000200.{next(rec._ts):06d}"
 
-        return [lead_in, refresh, reply]
+        @activity.defn(name="slack.notify_user")
+        async def notify_user(req: NotifyUserRequest) -> None:
+            rec.notices.append(req)
+
+        return [lead_in, refresh, reply, *([notify_user] if notify else [])]
 
     def views_of(self, storm_id: str) -> list[Any]:
         return [r.view for r in self.refreshes if r.view.storm_id == storm_id]
@@ -142,7 +149,7 @@ async def storm_worker(
         client,
         task_queue=queue,
         workflows=[StormWorkflow, *workflows],
-        activities=[*storms.activities(), *(extra or [])],
+        activities=[*storms.activities(notify=extra is None), *(extra or [])],
     ):
         yield queue
 
@@ -219,8 +226,14 @@ async def test_a_storm_resolves_all_then_ends_after_a_quiet_window(client: Clien
         change = BulkChange(status=Status.INVALID, comment="misfire", actor=ALICE, key="view:V1:U1")
         await handle.signal(StormWorkflow.bulk_change, change)
         await handle.signal(StormWorkflow.bulk_change, change)  # Slack re-sent the submission
+        # A form from the digest of an earlier storm under this workflow id: refused, and said.
+        earlier = change.model_copy(
+            update={"key": "view:V0:U1", "storm_id": "an-earlier-storm", "reply_channel": "C0A"}
+        )
+        await handle.signal(StormWorkflow.bulk_change, earlier)
         st = await asyncio.wait_for(handle.result(), 30)
         assert st.ended_at is not None and len(st.bulk) == 1
+        assert [(n.user_id, n.channel) for n in storms.notices] == [("U0ALICE", "C0A")]
         assert (st.bulk[0].done, st.bulk[0].total, st.bulk[0].gone) == (True, 3, 1)
         for fake, m in zip(fakes, members, strict=False):
             assert await fake.query(FakeAlert.received) == [bulk_member_key(change.key, m.alert_id)]
