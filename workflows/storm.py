@@ -277,8 +277,10 @@ class StormWorkflow:
             m for m in st.members[: st.recorded_members] if m.alert_id in changed
         ]
         view = self._view()
+        # Rendered as markdown by the UI: keep the rule id (detection data) out of its syntax.
+        rule = "".join(c for c in view.rule_id if c not in "`[]<>*_")[:200]
         workflow.set_current_details(
-            f"**{view.total}** alerts of `{view.rule_id}` in {view.channel}"
+            f"**{view.total}** alerts of `{rule}` in {view.channel}"
             + (" · ended" if st.ended_at else "")
         )
         try:
