@@ -28,6 +28,7 @@ from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
 from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
+from activities.storm import StormActivities
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.service import Enricher
 from parley.settings import Settings, UnsafeSettings, check_production_safety, get_settings
@@ -37,6 +38,7 @@ from parley.store.pacing import Rate
 from parley.temporal import connect
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
+from workflows.storm import StormWorkflow
 from workflows.tor_refresh import TorRefreshWorkflow
 
 log = logging.getLogger("parley.worker")
@@ -80,8 +82,14 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
-        activities=[*slack.all(), *SlackFanOut(slack).all(), *history.all(), *enrich.all()],
+        workflows=[AlertWorkflow, BoomerangWorkflow, StormWorkflow, TorRefreshWorkflow],
+        activities=[
+            *slack.all(),
+            *SlackFanOut(slack).all(),
+            *history.all(),
+            *enrich.all(),
+            *StormActivities(slack, db).all(),
+        ],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
 

@@ -16,7 +16,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import errors
+from api import errors, storms
 from api.deps import get_db, get_settings, get_temporal, require_token
 from api.signals import Refusal, signal_alert
 from parley.domain import Actor, AlertIn, Status
@@ -81,6 +81,7 @@ async def create_alert(
                 console_base_url=settings.console_base_url,
                 retention_seconds=settings.alert_retention_seconds,
                 details_dedupe_seconds=settings.details_dedupe_seconds,
+                storm=await storms.plan(db, settings, alert, destinations),
                 boomerang_delays=BoomerangDelays(
                     remind_after_seconds=settings.boomerang_remind_after_seconds,
                     escalate_after_seconds=settings.boomerang_escalate_after_seconds,

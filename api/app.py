@@ -96,10 +96,11 @@ def json_body_limit(settings: Settings) -> int:
 
 
 def _include_console(app: FastAPI) -> None:
-    from api import console, destinations
+    from api import console, console_storms, destinations
 
     # Its HTML pages check the token themselves (a sign-in page, not a 401).
     app.include_router(console.router, dependencies=[Depends(storable_input)])
+    app.include_router(console_storms.router, dependencies=[Depends(storable_input)])
     app.include_router(destinations.router)
 
 

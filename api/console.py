@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from api import errors
 from api.deps import TOKEN_COOKIE, bearer, get_db, require_token, token_cookie, token_ok
 from parley.domain import Actor, Severity, Status
-from parley.store import repo
+from parley.store import repo, storms
 from parley.store.db import Database
 from parley.store.views import AlertDetail, AlertPage, AlertSummary, SlackCopyView
 
@@ -256,7 +256,8 @@ def _html(title: str, body: str, request: Request, status_code: int = 200) -> HT
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_e(title)} · Parley</title><style>{_CSS}</style></head><body>"
-        f'<nav><a href="{_root(request)}/console">All alerts</a></nav>{body}</body></html>'
+        f'<nav><a href="{_root(request)}/console">All alerts</a> · '
+        f'<a href="{_root(request)}/storms">Storms</a></nav>{body}</body></html>'
     )
     return _security_headers(HTMLResponse(page, status_code=status_code), nonce)
 
@@ -309,6 +310,10 @@ def _alert_href(request: Request, alert_id: str) -> str:
     return f"{_root(request)}/alerts/{_e(quote(alert_id, safe=''))}"
 
 
+def _storm_href(request: Request, storm_id: str) -> str:
+    return f"{_root(request)}/storms/{_e(quote(storm_id, safe=''))}"
+
+
 def _alert_row(request: Request, a: AlertSummary) -> str:
     return (
         f"<tr><td>{_when(a.created_at)}</td><td>{_badge('sev', a.severity)}</td>"
@@ -357,6 +362,12 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
         for h in d.history
     )
     none = '<p class="muted">None.</p>'
+    # A storm's digest took this alert in a channel: link the storm (api/console_storms.py).
+    in_storms = "".join(
+        f'<li><a href="{_storm_href(request, s.storm_id)}">Storm of {_e(s.rule_name or s.rule_id)}'
+        f"</a> in <code>{_e(s.channel)}</code> ({_e(s.member_count)} alerts)</li>"
+        for s in await storms.storms_of_alert(db, alert_id)
+    )
     body = (
         f"<h1>{_e(d.title)}</h1><dl>{info}</dl>"
         f'<section id="change">{change}</section>'
@@ -370,6 +381,7 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
             if copies
             else none
         )
+        + (f'<h2>Storms</h2><ul id="storms">{in_storms}</ul>' if in_storms else "")
         + "<h2>Activity</h2>"
         + (
             "<table><thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>From → to</th>"

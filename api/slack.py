@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
-from api import slack_alert, slack_boomerang, slack_context
+from api import slack_alert, slack_boomerang, slack_context, slack_storm
 from api.errors import error_response
 from api.signals import Refusal
 from api.slack_common import Click, Submission, actor_of, not_for_us, tell_later
@@ -38,12 +38,16 @@ ACTIONS: dict[str, Callable[[Click], Awaitable[None]]] = {
     ids.BOOMERANG_YES: slack_boomerang.answer_yes,
     ids.BOOMERANG_NO: slack_boomerang.answer_no,
     ids.BOOMERANG_REPLY: slack_boomerang.open_reply,
+    ids.STORM_LIST: slack_storm.list_alerts,
+    ids.STORM_RESOLVE_ALL: slack_storm.resolve_all,
+    ids.STORM_INVALID_ALL: slack_storm.invalid_all,
 }
 SUBMISSIONS: dict[str, Callable[[Submission], Awaitable[Response]]] = {
     ids.RESOLVE_MODAL: slack_alert.submit_resolution,
     ids.INTEL_MODAL: slack_context.submit_intel,
     ids.BOOMERANG_MODAL: slack_boomerang.submit_ask,
     ids.BOOMERANG_REPLY_MODAL: slack_boomerang.submit_reply,
+    ids.STORM_BULK_MODAL: slack_storm.submit_bulk,
 }
 
 

@@ -120,17 +120,24 @@ class DestinationIn(BaseModel):
     # Analyse the alert's IPs when it arrives: one line per IP (flag, country, ASN, origin) in
     # this destination's message, and Tor / VPN marks in its summary.
     enrich_on_arrival: bool = False
+    # In a storm (one rule flooding the channel), High and Critical alerts still post on their
+    # own unless this is set; then they go to the storm's digest too.
+    storm_includes_high: bool = False
 
 
 class Destination(DestinationIn):
     id: str
 
     def matches(self, alert: AlertIn) -> bool:
-        if self.min_severity is not None and alert.severity.rank < self.min_severity.rank:
+        return self.accepts(alert.severity, alert.rule_id, alert.log_type)
+
+    def accepts(self, severity: Severity, rule_id: str, log_type: str) -> bool:
+        """The filters alone, for counting alerts the store holds (storms)."""
+        if self.min_severity is not None and severity.rank < self.min_severity.rank:
             return False
-        if self.rule_ids and alert.rule_id not in self.rule_ids:
+        if self.rule_ids and rule_id not in self.rule_ids:
             return False
-        if self.log_types and alert.log_type not in self.log_types:
+        if self.log_types and log_type not in self.log_types:
             return False
         return True
 

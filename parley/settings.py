@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
     alert_retention_seconds: float = 30 * 24 * 3600
 
+    # Storms: past this many alerts of one rule within the window, a channel gets one digest
+    # message for the rule instead of a post per alert (0 turns storms off). A storm ends after a
+    # quiet period as long as the window.
+    parley_storm_threshold: int = Field(default=20, ge=0)
+    parley_storm_window_seconds: float = Field(default=600.0, gt=0)
+
     # Where the hourly Temporal Schedule fetches Tor's exit list (URL or file); empty = no refresh.
     tor_exit_list_source: str = ""
     # Two Show Alert Details clicks on one copy within this many seconds post once.

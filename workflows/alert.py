@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows import alert_boomerang, alert_context
+from workflows import alert_boomerang, alert_context, alert_storm
 from workflows.alert_effects import AlertEffects
 
 with workflow.unsafe.imports_passed_through():
@@ -108,7 +108,11 @@ class AlertWorkflow:
             await self.fx.history("created", SYSTEM, key="created", to_value=Status.OPEN.value)
             await self.fx.project()
             self._upsert_search_attributes()
-            await self.fx.post_everywhere(inp.destinations)
+            # A channel its rule is flooding gets the alert in the storm's digest instead.
+            joined = await alert_storm.join_all(self.fx, alert_storm.digest_destinations(inp))
+            posted = [d for d in inp.destinations if d not in joined]
+            if posted or not joined:
+                await self.fx.post_everywhere(posted)
         while True:
             if self._inbox:
                 await self._apply(self._inbox.pop(0))
@@ -121,7 +125,9 @@ class AlertWorkflow:
                 if not self._inbox:
                     # Every setting carries over (delays included); the posts are done.
                     workflow.continue_as_new(
-                        inp.model_copy(update={"destinations": [], "state": self._state})
+                        inp.model_copy(
+                            update={"destinations": [], "storm": None, "state": self._state}
+                        )
                     )
             try:
                 await workflow.wait_condition(

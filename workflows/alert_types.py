@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from parley.domain import Actor, AlertIn, Destination, SlackCopy, Status
 from parley.enrichment.models import IpIntel
 from workflows.boomerang_types import AnswerKind, BoomerangDelays, BoomerangStatus
+from workflows.storm_types import StormPlan
 
 
 def alert_workflow_id(alert_id: str) -> str:
@@ -109,4 +110,6 @@ class AlertWorkflowInput(BaseModel):
     boomerang_delays: BoomerangDelays = Field(default_factory=BoomerangDelays)
     # Two Show Alert Details clicks on one copy within this many seconds post once.
     details_dedupe_seconds: float = 10.0
+    # Destinations whose storm digest takes this alert instead of a post (intake's decision).
+    storm: StormPlan | None = None
     state: AlertState | None = None  # set when continuing as new

@@ -38,6 +38,7 @@ def _destination(row: DestinationRow) -> Destination:
         rule_ids=list(row.rule_ids or []),
         log_types=list(row.log_types or []),
         enrich_on_arrival=bool(row.enrich_on_arrival),
+        storm_includes_high=bool(row.storm_includes_high),
     )
 
 
@@ -50,6 +51,7 @@ def _destination_values(d: DestinationIn) -> dict[str, Any]:
         "rule_ids": list(d.rule_ids),
         "log_types": list(d.log_types),
         "enrich_on_arrival": d.enrich_on_arrival,
+        "storm_includes_high": d.storm_includes_high,
         "created_at": utcnow(),
     }
 

@@ -84,6 +84,10 @@ class AlertRow(Base):
     resolution_comment: Mapped[str | None] = mapped_column(Text)
     workflow_id: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]]  # AlertIn.model_dump(mode="json")
+    # When Parley took the alert in (created_at is the pipeline's own, possibly old, time): a
+    # storm is counted on it. Set by the column default, so the claim needs no change; NULL for
+    # alerts stored before storms existed.
+    received_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
     # Keyset pagination walks (created_at, alert_id) newest first, optionally per filter.
     __table_args__ = (
@@ -91,6 +95,7 @@ class AlertRow(Base):
         Index(None, "status", "created_at"),
         Index(None, "severity", "created_at"),
         Index(None, "assignee_id", "created_at"),
+        Index(None, "rule_id", "received_at"),  # intake's storm count
     )
 
 
@@ -129,6 +134,8 @@ class DestinationRow(Base):
     log_types: Mapped[list[str]]
     created_at: Mapped[datetime]
     enrich_on_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # In a storm, High and Critical alerts post on their own unless this is set.
+    storm_includes_high: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SlackMessageRow(Base):
@@ -158,3 +165,45 @@ class PaceSlotRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     tat: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+
+
+class StormRow(Base):
+    """One storm: a rule flooding one channel, gathered in one digest message (StormWorkflow)."""
+
+    __tablename__ = "storms"
+
+    storm_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(400))
+    channel: Mapped[str] = mapped_column(String(32))
+    destination_id: Mapped[str] = mapped_column(String(32))
+    destination_name: Mapped[str] = mapped_column(String(100), default="")
+    rule_id: Mapped[str] = mapped_column(String(255))
+    rule_name: Mapped[str] = mapped_column(String(500), default="")
+    started_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]]  # severity -> members
+    digest_ts: Mapped[str | None] = mapped_column(String(64))
+    permalink: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index(None, "rule_id", "ended_at"),  # intake: is a storm of this rule open?
+        Index(None, "started_at", "storm_id"),  # the console's list, newest first
+    )
+
+
+class StormMemberRow(Base):
+    __tablename__ = "storm_members"
+
+    storm_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("storms.storm_id", ondelete="CASCADE"), primary_key=True
+    )
+    alert_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("alerts.alert_id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[datetime]
+    posted: Mapped[bool] = mapped_column(Boolean, default=False)  # posted on its own first
+
+    __table_args__ = (Index(None, "alert_id"),)  # an alert's page links its storms

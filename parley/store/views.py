@@ -9,7 +9,16 @@ from pydantic import BaseModel, Field
 
 from parley.domain import HistoryItem, Severity, Status
 
-__all__ = ["AlertDetail", "AlertPage", "AlertSummary", "HistoryItem", "SlackCopyView"]
+__all__ = [
+    "AlertDetail",
+    "AlertPage",
+    "AlertSummary",
+    "HistoryItem",
+    "SlackCopyView",
+    "StormDetail",
+    "StormMemberView",
+    "StormSummary",
+]
 
 
 class AlertSummary(BaseModel):
@@ -53,3 +62,39 @@ class AlertDetail(AlertSummary):
     first_event: dict[str, Any] | list[Any] | None = None
     history: list[HistoryItem] = Field(default_factory=list, description="oldest first")
     slack_copies: list[SlackCopyView] = Field(default_factory=list)
+
+
+class StormSummary(BaseModel):
+    """One storm: a rule flooding one channel, gathered in one digest message."""
+
+    storm_id: str
+    workflow_id: str
+    channel: str
+    destination_id: str
+    destination_name: str = ""
+    rule_id: str
+    rule_name: str = ""
+    started_at: datetime
+    last_at: datetime
+    ended_at: datetime | None = None
+    member_count: int
+    counts: dict[str, int] = Field(default_factory=dict, description="members by severity")
+    permalink: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.ended_at is None
+
+
+class StormMemberView(BaseModel):
+    alert_id: str
+    title: str
+    severity: Severity
+    status: Status
+    joined_at: datetime
+    posted: bool = Field(description="posted on its own before the storm began")
+
+
+class StormDetail(StormSummary):
+    members: list[StormMemberView] = Field(default_factory=list, description="newest first")
+    members_shown: int = 0

@@ -32,6 +32,7 @@ KEY = "test-secret-key-that-signs-modal-metadata"
 ALICE = {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": TEAM}
 ALERT = ids.AlertRef(alert_id="a-1", channel="C0ALERTS", message_ts="1700000000.000100")
 QUESTION = ids.BoomerangRef(boomerang_id="alert-a-1-boomerang-1", recipient_id="U0ALICE")
+STORM = ids.StormRef(storm_id="s-1", workflow_id="storm-C0ALERTS-R1", status="Resolved")
 
 
 def _settings(**changes: Any) -> Settings:
@@ -185,6 +186,7 @@ MODALS: list[tuple[str, BaseModel, str, dict[str, Any], str]] = [
     (ids.INTEL_MODAL, ALERT, ids.INTEL_VALUE_BLOCK, {}, "Pick a value"),
     (ids.BOOMERANG_MODAL, ALERT, ids.BOOMERANG_QUESTION_BLOCK, {}, "Pick who"),
     (ids.BOOMERANG_REPLY_MODAL, QUESTION, ids.BOOMERANG_REPLY_BLOCK, {}, "Write your answer"),
+    (ids.STORM_BULK_MODAL, STORM, ids.STORM_COMMENT_BLOCK, {}, "Say why"),
 ]
 FILLED: dict[str, dict[str, Any]] = {
     ids.RESOLVE_MODAL: {
@@ -200,6 +202,7 @@ FILLED: dict[str, dict[str, Any]] = {
     ids.BOOMERANG_REPLY_MODAL: {
         ids.BOOMERANG_REPLY_BLOCK: {ids.BOOMERANG_REPLY_ACTION: {"value": "yes, me"}}
     },
+    ids.STORM_BULK_MODAL: {ids.STORM_COMMENT_BLOCK: {ids.STORM_COMMENT_ACTION: {"value": "noise"}}},
 }
 
 

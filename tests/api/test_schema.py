@@ -56,7 +56,7 @@ def test_bearer_security_scheme_on_every_protected_route(openapi: dict[str, Any]
             continue
         assert {"bearer": []} in op.get("security", []), name
         assert "401" in op["responses"], name
-    html = {"GET /console", "GET /alerts/{alert_id}"}
+    html = {"GET /console", "GET /alerts/{alert_id}", "GET /storms", "GET /storms/{storm_id}"}
     assert {n for n, op in operations(openapi) if {"cookie": []} in op.get("security", [])} == html
 
 

@@ -180,6 +180,8 @@ async def _stack(
         slack_channel_post_burst=40,
         slack_workspace_posts_per_second=80.0,
         slack_workspace_post_burst=400,
+        # Tests post many alerts of one rule; tests/e2e/test_storm.py turns storms on for its own.
+        parley_storm_threshold=0,
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)

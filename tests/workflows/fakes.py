@@ -99,7 +99,7 @@ class Recorder:
 
         @activity.defn(name="history.record")
         async def record(entry: HistoryEntry) -> bool:
-            if any(h.key == entry.key for h in rec.history):
+            if any((h.alert_id, h.key) == (entry.alert_id, entry.key) for h in rec.history):
                 return False
             rec.history.append(entry)
             return True

@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
+from workflows.storm import StormWorkflow
 from workflows.tor_refresh import TorRefreshWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -29,7 +30,7 @@ def test_histories_are_committed() -> None:
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(f"alert-{path.stem}", path.read_text())
     replayer = Replayer(
-        workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
+        workflows=[AlertWorkflow, BoomerangWorkflow, StormWorkflow, TorRefreshWorkflow],
         data_converter=pydantic_data_converter,
     )
     await replayer.replay_workflow(history)

@@ -108,6 +108,37 @@ INTEL_VALUE_BLOCK = "intel_value"
 INTEL_VALUE_ACTION = "value"
 
 
+# Storm digest: one message per (channel, rule) during a storm, and its bulk-action modal.
+STORM_LIST = "storm.list"
+STORM_RESOLVE_ALL = "storm.resolve_all"
+STORM_INVALID_ALL = "storm.invalid_all"
+STORM_BULK_MODAL = "modal.storm_bulk"
+STORM_COMMENT_BLOCK = "storm_comment"
+STORM_COMMENT_ACTION = "comment"
+
+
+class StormRef(BaseModel):
+    """Carried by the digest's buttons and the bulk modal: which storm (and, in the modal, which
+    status for all of its alerts)."""
+
+    storm_id: str
+    workflow_id: str
+    status: str | None = None
+    channel: str | None = None
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+def parse_storm_ref(raw: str | None) -> StormRef | None:
+    if not raw:
+        return None
+    try:
+        return StormRef.model_validate_json(raw)
+    except ValidationError:
+        return None
+
+
 class ModalMetadata:
     """Signs a modal's private_metadata with the server's key and reads back only what it signed.
 
