@@ -72,9 +72,20 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
 
     Race-safe: of concurrent claims of one id exactly one inserts (the unique key decides).
     Note a retried claim by the same caller also gets False; `alert_workflow_id` tells whose.
+    Intake claims through `outbox.accept_alert`, which also queues the workflow's start.
     """
-    now = utcnow()
-    stmt = (
+    try:
+        async with db.session() as s:
+            claimed = await s.execute(claim_statement(db, alert, workflow_id))
+            inserted = claimed.scalar_one_or_none()
+    except IntegrityError:  # belt and braces: a conflict the ON CONFLICT clause did not cover
+        return False
+    return inserted is not None
+
+
+def claim_statement(db: Database, alert: AlertIn, workflow_id: str) -> Any:
+    """INSERT the alert as Open unless its id is known; RETURNING the id only if inserted."""
+    return (
         dialect_insert(db, AlertRow)
         .values(
             alert_id=alert.id,
@@ -87,7 +98,7 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
             rule_name=alert.rule_name,
             log_type=alert.log_type,
             created_at=alert.created_at,
-            updated_at=now,
+            updated_at=utcnow(),
             resolution_comment=None,
             workflow_id=workflow_id,
             payload=alert.model_dump(mode="json"),
@@ -95,12 +106,6 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
         .on_conflict_do_nothing(index_elements=["alert_id"])
         .returning(AlertRow.alert_id)
     )
-    try:
-        async with db.session() as s:
-            inserted = (await s.execute(stmt)).scalar_one_or_none()
-    except IntegrityError:  # belt and braces: a conflict the ON CONFLICT clause did not cover
-        return False
-    return inserted is not None
 
 
 async def alert_workflow_id(db: Database, alert_id: str) -> str | None:
