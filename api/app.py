@@ -1,4 +1,5 @@
-"""FastAPI application factory. The lifespan opens the database and the Temporal client.
+"""FastAPI application factory. The lifespan opens the database and the Temporal client, and
+runs the outbox relay (api/outbox.py).
 
 `uvicorn api.app:app` serves the default app; tests build their own with `create_app(settings)`.
 """
@@ -15,12 +16,14 @@ from fastapi.responses import JSONResponse
 
 from api import alerts, slack
 from api.console_form import render_change_form
+from api.outbox import Outbox
 from parley.settings import Settings, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database
+from parley.store.db import Database, StoreUnavailable
 from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
+RETRY_AFTER_SECONDS = 5
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url)
+        # A short wait: a locked or absent database is a quick 503, not a 15 s hang.
+        app.state.db = Database(settings.database_url, timeout=settings.database_timeout_seconds)
         app.state.slack = make_slack_client(
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
@@ -40,11 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             app.state.temporal = await connect(settings)
         except Exception as exc:  # the API still answers Slack and serves the console
-            log.error("Temporal unreachable at start-up (%s); retrying per request", exc)
+            log.error("Temporal unreachable at start-up (%s); the outbox relay retries", exc)
             app.state.temporal = None
+        app.state.outbox = Outbox(app)
+        app.state.outbox.start()
         try:
             yield
         finally:
+            await app.state.outbox.stop()
             await app.state.db.dispose()
 
     app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan)
@@ -61,6 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             status_code=422,
             content={"error": "invalid input", "problems": problems, "detail": exc.errors()},
+        )
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("answering 503: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"error": "the database is unavailable; nothing was changed, retry later"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.get("/healthz")

@@ -221,18 +221,6 @@ async def queued_for_alert(db: Database, alert_id: str) -> list[OutboxItem]:
         return [_item(r) for r in rows]
 
 
-async def queued_counts(db: Database, alert_ids: list[str]) -> dict[str, int]:
-    if not alert_ids:
-        return {}
-    async with db.session() as s:
-        rows = await s.execute(
-            select(OutboxRow.alert_id, func.count())
-            .where(OutboxRow.alert_id.in_(alert_ids))
-            .group_by(OutboxRow.alert_id)
-        )
-        return {str(alert_id): int(n) for alert_id, n in rows}
-
-
 async def alert_payload(db: Database, alert_id: str) -> AlertIn | None:
     """The alert as intake accepted it (what a queued start starts)."""
     async with db.session() as s:

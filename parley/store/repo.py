@@ -27,8 +27,15 @@ from parley.store.destinations import (
     parse_destinations_file,
     seed_destinations,
 )
-from parley.store.models import AlertRow, HistoryRow, SlackMessageRow, utcnow
-from parley.store.views import AlertDetail, AlertPage, AlertSummary, HistoryItem, SlackCopyView
+from parley.store.models import AlertRow, HistoryRow, OutboxRow, SlackMessageRow, utcnow
+from parley.store.views import (
+    AlertDetail,
+    AlertPage,
+    AlertSummary,
+    HistoryItem,
+    QueuedItem,
+    SlackCopyView,
+)
 
 __all__ = [
     "AlertDetail",
@@ -232,7 +239,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     return created_at, alert_id
 
 
-def _summary(row: AlertRow) -> AlertSummary:
+def _summary(row: AlertRow, queued: int = 0) -> AlertSummary:
     return AlertSummary(
         alert_id=row.alert_id,
         title=row.title,
@@ -245,6 +252,7 @@ def _summary(row: AlertRow) -> AlertSummary:
         log_type=row.log_type,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        queued=queued,
     )
 
 
@@ -287,10 +295,17 @@ async def list_alerts(
     query = query.order_by(AlertRow.created_at.desc(), AlertRow.alert_id.desc()).limit(limit + 1)
     async with db.session() as s:
         rows = list((await s.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        counts = await s.execute(
+            select(OutboxRow.alert_id, func.count())
+            .where(OutboxRow.alert_id.in_([r.alert_id for r in rows]))
+            .group_by(OutboxRow.alert_id)
+        )
+        queued: dict[str | None, int] = {alert_id: n for alert_id, n in counts}
     next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].alert_id) if more else None
-    return AlertPage(items=[_summary(r) for r in rows], next_cursor=next_cursor)
+    items = [_summary(r, queued.get(r.alert_id, 0)) for r in rows]
+    return AlertPage(items=items, next_cursor=next_cursor)
 
 
 async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
@@ -313,9 +328,14 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
                 .order_by(SlackMessageRow.id)
             )
         ).all()
+        queued = (
+            await s.scalars(
+                select(OutboxRow).where(OutboxRow.alert_id == alert_id).order_by(OutboxRow.id)
+            )
+        ).all()
     payload: dict[str, Any] = row.payload or {}
     return AlertDetail(
-        **_summary(row).model_dump(),
+        **_summary(row, len(queued)).model_dump(),
         resolution_comment=row.resolution_comment,
         workflow_id=row.workflow_id,
         runbook=payload.get("runbook", ""),
@@ -346,5 +366,15 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
                 failed=c.failed,
             )
             for c in copies
+        ],
+        queued_items=[
+            QueuedItem(
+                kind=q.kind,
+                summary=q.summary,
+                accepted_at=q.created_at,
+                attempts=q.attempts,
+                last_error=q.last_error,
+            )
+            for q in queued
         ],
     )

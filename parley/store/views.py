@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from parley.domain import HistoryItem, Severity, Status
 
-__all__ = ["AlertDetail", "AlertPage", "AlertSummary", "HistoryItem", "SlackCopyView"]
+__all__ = [
+    "AlertDetail",
+    "AlertPage",
+    "AlertSummary",
+    "HistoryItem",
+    "QueuedItem",
+    "SlackCopyView",
+]
 
 
 class AlertSummary(BaseModel):
@@ -26,6 +33,9 @@ class AlertSummary(BaseModel):
     log_type: str = ""
     created_at: datetime
     updated_at: datetime
+    queued: int = Field(
+        default=0, description="changes (or the alert's start) waiting for the workflow engine"
+    )
 
 
 class AlertPage(BaseModel):
@@ -44,6 +54,16 @@ class SlackCopyView(BaseModel):
     failed: str | None = None  # Slack error code when delivery gave up
 
 
+class QueuedItem(BaseModel):
+    """Something accepted for the alert that its workflow does not have yet (the outbox)."""
+
+    kind: str  # "start" or "signal"
+    summary: str
+    accepted_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class AlertDetail(AlertSummary):
     resolution_comment: str | None = None
     workflow_id: str
@@ -53,3 +73,6 @@ class AlertDetail(AlertSummary):
     first_event: dict[str, Any] | list[Any] | None = None
     history: list[HistoryItem] = Field(default_factory=list, description="oldest first")
     slack_copies: list[SlackCopyView] = Field(default_factory=list)
+    queued_items: list[QueuedItem] = Field(
+        default_factory=list, description="in the order they will be applied"
+    )

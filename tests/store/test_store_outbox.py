@@ -16,7 +16,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.engine import make_url
 
 from parley.domain import AlertIn
-from parley.store import outbox
+from parley.store import outbox, repo
 from parley.store.db import Database, StoreUnavailable, alembic_config, migrate
 from parley.store.models import OutboxRow
 from tests.store.store_support import BACKENDS
@@ -82,7 +82,12 @@ async def test_items_of_a_workflow_queue_behind_each_other(
     assert (items[0].attempts, items[0].last_error) == (1, "Temporal unavailable")
     await outbox.finish(qdb, start.item.id)
     assert [i.key for i in await outbox.queued_for_alert(qdb, alert.id)] == ["k1", "k2"]
-    assert await outbox.queued_counts(qdb, [alert.id, "other"]) == {alert.id: 2}
+    # The console sees them, in order.
+    detail = await repo.get_alert_detail(qdb, alert.id)
+    assert detail is not None and detail.queued == 2
+    assert [q.summary for q in detail.queued_items] == ["change k1", "change k2"]
+    page = await repo.list_alerts(qdb)
+    assert [(a.alert_id, a.queued) for a in page.items] == [(alert.id, 2)]
 
 
 async def test_same_key_while_queued_is_queued_once(qdb: Database) -> None:
@@ -193,7 +198,7 @@ async def test_database_down_is_unavailable(tmp_path: Any) -> None:
         db = Database(url, timeout=0.5)
         try:
             with pytest.raises(StoreUnavailable):
-                await outbox.queued_counts(db, ["x"])
+                await outbox.ready_workflows(db)
         finally:
             await db.dispose()
 

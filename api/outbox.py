@@ -1,0 +1,426 @@
+"""The outbox: what the API accepts for Temporal is in the console database before anyone is told
+"accepted", and reaches Temporal in the order it was accepted, once Temporal can take it.
+
+Decisions (issue 9: Temporal or the database away)
+
+- Every accepted item goes through the outbox: an alert's start (queued in the same transaction
+  that claims the alert id), and every signal (Slack clicks and modals, console changes). Writing
+  only what a direct call failed to deliver would let a later click overtake an earlier one that
+  is still being retried, and would leave a window (call sent, row not yet written) in which a
+  crash loses the item. The cost with Temporal up is an insert and a delete, a few milliseconds.
+- The request then delivers its own item at once (the fast path) when it may: the last call to
+  Temporal succeeded, and nothing of that workflow is queued ahead. While it tries, the row is
+  held from the relay (`HOLD`); the try is bounded by a budget: `CLICK_BUDGET` for signals, which
+  Slack must see acknowledged within 3 s, `INTAKE_BUDGET` for starts. Otherwise the item waits.
+- The relay delivers the rest: one background task per API process, started by the lifespan.
+  It takes workflows whose oldest row is available, oldest first, and sends that workflow's rows
+  in id order, stopping at the first failure, so two queued changes to one alert apply in the
+  order they were accepted. Several API replicas on PostgreSQL each run a relay; a per-workflow
+  advisory lock (`pg_try_advisory_xact_lock`) lets one at a time deliver a workflow's rows, while
+  the others skip it. SQLite serves one process, so one relay.
+- Temporal's absence is noticed on the first failed or timed-out call. From then on requests
+  queue without trying (acknowledged in milliseconds), and the relay probes Temporal's health
+  endpoint, which fails at once while nothing listens (the SDK's own calls retry for ~10 s),
+  with backoff from 0.25 s to `outbox_max_backoff_seconds`. The first success resumes delivery
+  and the fast path.
+- Delivery is at least once (a call may succeed and its row's delete fail), which is safe:
+  signals carry idempotency keys that the workflows dedupe, and a start uses the workflow id with
+  USE_EXISTING / REJECT_DUPLICATE (a closed alert's id raises WorkflowAlreadyStartedError, which
+  counts as delivered). No signal-with-start: it would start a second run of a closed alert.
+- What people see: a Slack user gets an ephemeral "queued" note (api/signals.py), intake and the
+  console's change routes answer 202 with `queued: true`, and the console lists what is queued.
+  A queued change whose workflow turns out to be gone is told via its response_url.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import temporal_client
+from parley.domain import AlertIn, Destination, Status
+from parley.settings import Settings
+from parley.slack.client import send_ephemeral
+from parley.store import outbox as store
+from parley.store import repo
+from parley.store.db import Database, StoreUnavailable
+from parley.store.models import utcnow
+from workflows import search_attributes as sa
+from workflows.alert import AlertWorkflow
+from workflows.alert_types import (
+    AlertWorkflowInput,
+    AssigneeChange,
+    BoomerangAsk,
+    DetailsRequest,
+    IntelRequest,
+    StatusChange,
+)
+from workflows.boomerang import BoomerangWorkflow
+from workflows.boomerang_types import BoomerangAnswer, BoomerangDelays
+
+log = logging.getLogger("parley.outbox")
+
+CLICK_BUDGET = 0.5  # s; a click's ack must leave well inside Slack's 3 s, even the first one
+INTAKE_BUDGET = 3.0  # s; a start takes 25-90 ms when Temporal is up
+RELAY_TIMEOUT = 5.0  # s per call from the relay
+HOLD = 30.0  # s the relay leaves a request's own item alone (covers a crash mid-try)
+FIRST_BACKOFF = 0.25  # s
+
+# Signals the API may queue, by a name stored with the row; delivery calls the typed reference.
+_SIGNALS: list[tuple[Callable[..., Any], type[BaseModel]]] = [
+    (AlertWorkflow.set_status, StatusChange),
+    (AlertWorkflow.set_assignee, AssigneeChange),
+    (AlertWorkflow.ask_boomerang, BoomerangAsk),
+    (AlertWorkflow.show_details, DetailsRequest),
+    (AlertWorkflow.threat_intel, IntelRequest),
+    (BoomerangWorkflow.answer, BoomerangAnswer),
+]
+
+
+def signal_name(signal: Callable[..., Any]) -> str:
+    """`AlertWorkflow.set_status`: unique across workflows, stable across releases."""
+    return signal.__qualname__
+
+
+SIGNALS: dict[str, tuple[Callable[..., Any], type[BaseModel]]] = {
+    signal_name(ref): (ref, model) for ref, model in _SIGNALS
+}
+
+
+class Unavailable(Exception):
+    """Temporal did not take the item now (down, slow, not connected): it stays queued."""
+
+
+class Gone(Exception):
+    """The signal's workflow does not exist (unknown, finished, past retention)."""
+
+
+class Rejected(Exception):
+    """Temporal (or the item's own data) refuses this item for good; retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    item_id: int
+    queued: bool  # True: waiting in the outbox; False: Temporal has it
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def spawn(coro: Coroutine[Any, Any, None]) -> None:
+    """Run `coro` after the answer has gone (a note to Slack, a relay wake-up)."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def alert_start_kwargs(
+    settings: Settings, alert: AlertIn, destinations: list[Destination]
+) -> dict[str, Any]:
+    """Everything `start_workflow(AlertWorkflow.run, …)` needs besides the id."""
+    return {
+        "arg": AlertWorkflowInput(
+            alert=alert,
+            destinations=destinations,
+            console_base_url=settings.console_base_url,
+            retention_seconds=settings.alert_retention_seconds,
+            details_dedupe_seconds=settings.details_dedupe_seconds,
+            boomerang_delays=BoomerangDelays(
+                remind_after_seconds=settings.boomerang_remind_after_seconds,
+                escalate_after_seconds=settings.boomerang_escalate_after_seconds,
+                expire_after_seconds=settings.boomerang_expire_after_seconds,
+            ),
+        ),
+        "task_queue": settings.temporal_task_queue,
+        # The store's unique key dedupes for ever; these cover the retention period.
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ALERT_STATUS, Status.OPEN.value),
+                SearchAttributePair(sa.ALERT_SEVERITY, alert.severity.value),
+                SearchAttributePair(sa.ALERT_RULE_ID, alert.rule_id),
+            ]
+        ),
+        "static_summary": alert.title[:200],  # the UI's summary is the alert's title
+    }
+
+
+class Outbox:
+    """The API process's side of the outbox: queue, deliver at once if possible, relay the rest."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._down = False  # the last call to Temporal failed: queue without trying
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def db(self) -> Database:
+        return self.app.state.db
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.state.settings
+
+    @property
+    def temporal_up(self) -> bool:
+        """What the last call said; the fast path only tries when it said yes."""
+        return not self._down and self.app.state.temporal is not None
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    async def accept_alert(
+        self, alert: AlertIn, workflow_id: str, destinations: list[Destination]
+    ) -> Accepted | None:
+        """Claim the alert and queue its start (one transaction), then try to start it.
+
+        None for a duplicate. Raises StoreUnavailable if the database cannot take it.
+        """
+        queued = await store.accept_alert(
+            self.db, alert, workflow_id, hold=HOLD if self.temporal_up else None
+        )
+        if queued is None:
+            return None
+        sent = await self._deliver_now(queued, INTAKE_BUDGET, destinations)
+        return Accepted(queued.item.id, queued=not sent)
+
+    async def submit_signal(
+        self,
+        *,
+        workflow_id: str,
+        alert_id: str | None,
+        signal: Callable[..., Any],
+        arg: BaseModel,
+        summary: str,
+    ) -> Accepted | None:
+        """Queue a typed signal, then try to send it. None: `alert_id` is not in the store.
+
+        Raises Gone / Rejected when the fast path learns the item cannot be delivered, and
+        StoreUnavailable when the database cannot take it.
+        """
+        name = signal_name(signal)
+        if name not in SIGNALS:
+            raise KeyError(f"{name} is not in api.outbox._SIGNALS")
+        queued = await store.queue_signal(
+            self.db,
+            workflow_id=workflow_id,
+            alert_id=alert_id,
+            signal=name,
+            key=str(getattr(arg, "key", "") or ""),
+            payload=arg.model_dump(mode="json"),
+            summary=summary,
+            response_url=getattr(arg, "response_url", None),
+            hold=HOLD if self.temporal_up else None,
+        )
+        if queued is None:
+            return None
+        if queued.duplicate:  # already queued by an earlier delivery of the same click
+            return Accepted(queued.item.id, queued=True)
+        sent = await self._deliver_now(queued, CLICK_BUDGET)
+        return Accepted(queued.item.id, queued=not sent)
+
+    async def _deliver_now(
+        self, queued: store.Queued, budget: float, destinations: list[Destination] | None = None
+    ) -> bool:
+        """The fast path: True if Temporal has the item now; False if it waits for the relay."""
+        item = queued.item
+        if not queued.direct:
+            self.wake()
+            return False
+        try:
+            await self._deliver(item, budget, destinations)
+        except Unavailable as exc:
+            self._noticed_down(exc)
+            await self._quietly(store.retry_later(self.db, item.id, str(exc)))
+            self.wake()
+            return False
+        except (Gone, Rejected):
+            await self._quietly(store.finish(self.db, item.id))
+            raise
+        except Exception as exc:  # a bug, or the database failing mid-way: the relay retries
+            log.exception("delivering outbox item %s failed", item.id)
+            await self._quietly(store.retry_later(self.db, item.id, repr(exc)))
+            self.wake()
+            return False
+        # Temporal has it; if this delete fails, the relay delivers it again after the hold,
+        # which the workflow ignores (same key, or the same workflow id).
+        await self._quietly(store.finish(self.db, item.id))
+        self.wake()  # anything queued behind it may go now
+        return True
+
+    async def _quietly(self, write: Coroutine[Any, Any, None]) -> None:
+        try:
+            await write
+        except StoreUnavailable as exc:
+            log.warning("outbox bookkeeping failed (the relay will catch up): %s", exc)
+
+    # ---- delivery ------------------------------------------------------------------------------
+
+    async def _deliver(
+        self, item: store.OutboxItem, timeout: float, destinations: list[Destination] | None = None
+    ) -> None:
+        client: Client | None = self.app.state.temporal
+        if client is None:
+            raise Unavailable("not connected to Temporal")
+        if item.kind == "start":
+            call = await self._start_call(client, item, destinations)
+        else:
+            call = self._signal_call(client, item)
+        try:
+            async with asyncio.timeout(timeout):
+                await call
+        except WorkflowAlreadyStartedError:
+            return  # the alert ran and closed: delivered long ago
+        except TimeoutError as exc:
+            raise Unavailable(f"Temporal did not answer within {timeout:g} s") from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND and item.kind == "signal":
+                raise Gone(str(exc)) from exc
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise Rejected(str(exc)) from exc
+            raise Unavailable(f"Temporal: {exc}") from exc
+
+    async def _start_call(
+        self, client: Client, item: store.OutboxItem, destinations: list[Destination] | None
+    ) -> Coroutine[Any, Any, Any]:
+        alert = await store.alert_payload(self.db, item.alert_id or "")
+        if alert is None:
+            raise Rejected(f"alert {item.alert_id} is no longer in the store")
+        if destinations is None:
+            destinations = await repo.matching_destinations(self.db, alert)
+        kwargs = alert_start_kwargs(self.settings, alert, destinations)
+        arg = kwargs.pop("arg")
+        return client.start_workflow(AlertWorkflow.run, arg, id=item.workflow_id, **kwargs)
+
+    def _signal_call(self, client: Client, item: store.OutboxItem) -> Coroutine[Any, Any, Any]:
+        ref, model = SIGNALS.get(item.signal or "", (None, None))
+        if ref is None or model is None:
+            raise Rejected(f"unknown signal {item.signal!r}")
+        try:
+            arg = model.model_validate(item.payload)
+        except ValidationError as exc:
+            raise Rejected(f"payload no longer valid for {item.signal}: {exc}") from exc
+        return client.get_workflow_handle(item.workflow_id).signal(ref, arg)
+
+    def _noticed_down(self, why: Exception) -> None:
+        if not self._down:
+            log.warning("Temporal unavailable (%s); queueing in the outbox until it is back", why)
+        self._down = True
+
+    # ---- the relay -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            wakeable = True
+            wait = self.settings.outbox_poll_seconds
+            try:
+                await self.relay_once()
+                failures = 0
+            except (Unavailable, StoreUnavailable) as exc:
+                failures += 1
+                wakeable = False  # back off even if requests keep queueing
+                wait = min(
+                    self.settings.outbox_max_backoff_seconds, FIRST_BACKOFF * 2 ** (failures - 1)
+                )
+                log.debug("outbox relay: %s; next try in %.2f s", exc, wait)
+            except Exception:
+                log.exception("outbox relay cycle failed")
+            if wakeable:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            else:
+                await asyncio.sleep(wait)
+
+    async def relay_once(self) -> None:
+        """One pass: deliver every ready workflow's queue. Raises Unavailable if Temporal is."""
+        self._wake.clear()  # a wake-up during this pass asks for another pass
+        if not self.temporal_up:
+            await self._probe()
+        for workflow_id in await store.ready_workflows(self.db):
+            await self._relay_workflow(workflow_id)
+
+    async def _probe(self) -> None:
+        client = await temporal_client(self.app)  # connects if start-up could not
+        if client is None:
+            raise Unavailable("cannot connect to Temporal")
+        try:
+            await client.service_client.check_health(timeout=timedelta(seconds=2))
+        except RPCError as exc:
+            raise Unavailable(f"Temporal health check: {exc}") from exc
+        if self._down:
+            log.warning("Temporal is reachable again; delivering the outbox")
+        self._down = False
+
+    async def _relay_workflow(self, workflow_id: str) -> None:
+        async with store.workflow_lock(self.db, workflow_id) as mine:
+            if not mine:
+                return  # another replica's relay is delivering this workflow
+            for item in await store.queued_for_workflow(self.db, workflow_id):
+                if item.available_at > utcnow():
+                    return  # a request is delivering it itself, or it is backing off
+                try:
+                    await self._deliver(item, RELAY_TIMEOUT)
+                except Unavailable as exc:
+                    self._noticed_down(exc)
+                    await store.retry_later(self.db, item.id, str(exc))
+                    raise
+                except Gone:
+                    log.info("outbox item %s: %s is gone; dropped", item.id, workflow_id)
+                    self._tell(item, "what it was for is no longer open in Parley")
+                except Rejected as exc:
+                    log.error("outbox item %s rejected for good, dropped: %s", item.id, exc)
+                    self._tell(item, "Parley could not process it")
+                except StoreUnavailable:
+                    raise
+                except Exception as exc:
+                    log.exception("outbox item %s failed", item.id)
+                    after = min(
+                        self.settings.outbox_max_backoff_seconds, FIRST_BACKOFF * 2**item.attempts
+                    )
+                    await store.retry_later(self.db, item.id, repr(exc), after=after)
+                    return
+                await store.finish(self.db, item.id)
+
+    def _tell(self, item: store.OutboxItem, why: str) -> None:
+        if item.response_url:
+            text = f"Parley could not apply your queued change ({item.summary}): {why}."
+            spawn(_send_note(item.response_url, text))
+
+
+async def _send_note(response_url: str, text: str) -> None:
+    try:
+        await send_ephemeral(response_url, text, timeout=5)
+    except Exception as exc:  # the person simply sees nothing; the log says why
+        log.warning("response_url post failed: %s", exc)
