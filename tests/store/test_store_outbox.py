@@ -4,22 +4,19 @@ and a database that is locked or down answering quickly with `StoreUnavailable`.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic import command
 from sqlalchemy import delete, text
-from sqlalchemy.engine import make_url
 
 from parley.domain import AlertIn
 from parley.store import outbox, repo
 from parley.store.db import Database, StoreUnavailable, alembic_config, migrate
 from parley.store.models import OutboxRow
-from tests.store.store_support import BACKENDS
+from tests.store.store_support import BACKENDS, write_locked
 
 MakeAlert = Callable[..., AlertIn]
 
@@ -180,7 +177,7 @@ async def test_locked_database_is_unavailable_quickly(
     api_db = Database(backend_url, timeout=0.5)
     alert = make_alert()
     try:
-        async with _write_locked(backend_url):
+        async with write_locked(backend_url):
             started = time.monotonic()
             with pytest.raises(StoreUnavailable):
                 await outbox.accept_alert(api_db, alert, "wf-locked")
@@ -201,33 +198,3 @@ async def test_database_down_is_unavailable(tmp_path: Any) -> None:
                 await outbox.ready_workflows(db)
         finally:
             await db.dispose()
-
-
-class _write_locked:
-    """Hold the database's write lock from another connection (another process, in effect)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-        self._sqlite: sqlite3.Connection | None = None
-        self._pg: asyncpg.Connection | None = None
-        self._tx: Any = None
-
-    async def __aenter__(self) -> None:
-        if self.url.get_backend_name() == "sqlite":
-            self._sqlite = sqlite3.connect(self.url.database or "", isolation_level=None)
-            self._sqlite.execute("BEGIN EXCLUSIVE")
-        else:
-            self._pg = await asyncpg.connect(
-                self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            )
-            self._tx = self._pg.transaction()
-            await self._tx.start()
-            await self._pg.execute("LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE")
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._sqlite is not None:
-            self._sqlite.execute("ROLLBACK")
-            self._sqlite.close()
-        if self._pg is not None:
-            await self._tx.rollback()
-            await self._pg.close()
