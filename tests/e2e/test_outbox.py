@@ -359,3 +359,68 @@ async def test_database_down_answers_503_and_clicks_still_reach_temporal(fresh: 
         return (await fresh.state(posted["id"])).status is Status.TRIAGED
 
     await fresh.wait_for(applied, what="the click applied without the database")
+
+
+async def test_relays_of_several_replicas_deliver_each_queued_change_once_in_order(
+    fresh: Stack,
+) -> None:
+    """Changes queued while Temporal was away meet every relay at once when it is back.
+
+    PostgreSQL serves several API replicas, so three more relays race the API's own; SQLite
+    serves one process, so its one relay delivers alone. Either way Temporal receives each
+    change exactly once (its history counts the signals), in the order they were accepted.
+    """
+    from types import SimpleNamespace
+
+    from api.outbox import Outbox, signal_name
+    from parley.domain import Actor
+    from parley.store import outbox as queue
+    from parley.store.db import Database
+    from workflows.alert import AlertWorkflow
+    from workflows.alert_types import StatusChange
+
+    alert = new_alert()
+    await _posted(fresh, alert)
+    statuses = ["Triaged", "Open"] * 6
+    for n, value in enumerate(statuses):
+        change = StatusChange(
+            status=Status(value), actor=Actor(source="console", id="c", name="c"), key=f"k{n}"
+        )
+        queued = await queue.queue_signal(
+            fresh.db,
+            workflow_id=f"alert-{alert['id']}",
+            alert_id=alert["id"],
+            signal=signal_name(AlertWorkflow.set_status),
+            key=change.key,
+            payload=change.model_dump(mode="json"),
+            summary="test",
+        )
+        assert queued is not None and not queued.direct
+    replicas = []
+    if fresh.db.dialect == "postgresql":
+        for _ in range(3):
+            state = SimpleNamespace(
+                db=Database(fresh.settings.database_url), settings=fresh.settings, temporal=None
+            )
+            state.temporal = fresh.client
+            replicas.append(Outbox(SimpleNamespace(state=state)))
+    try:
+        await asyncio.gather(*(r.relay_once() for r in replicas))
+
+        async def applied() -> list[tuple[str, str | None, str | None]]:
+            changes = _changes((await _detail(fresh, alert["id"]))["history"])
+            return changes if len(changes) >= len(statuses) else []
+
+        changes = await fresh.wait_for(applied, timeout=30, what="every queued change")
+    finally:
+        for r in replicas:
+            await r.app.state.db.dispose()
+    assert [to for _, _, to in changes] == statuses
+    handle = fresh.client.get_workflow_handle(f"alert-{alert['id']}")
+    signalled = [
+        e
+        async for e in handle.fetch_history_events()
+        if e.workflow_execution_signaled_event_attributes.signal_name == "set_status"
+    ]
+    assert len(signalled) == len(statuses)
+    assert (await _detail(fresh, alert["id"]))["queued_items"] == []
