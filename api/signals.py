@@ -112,7 +112,8 @@ async def send_signal(
         raise Refusal("Parley could not process that change; nothing was changed.") from exc
     if accepted is None:
         raise Refusal(gone, gone=True)
-    if accepted.queued:
+    if accepted.queued and not outbox.temporal_up:
+        # Queued only behind another change in flight, it goes in a moment: no note then.
         _tell_queued(app, arg)
     return accepted.queued
 
