@@ -79,6 +79,7 @@ log = logging.getLogger("parley.outbox")
 CLICK_BUDGET = 0.5  # s; a click's ack must leave well inside Slack's 3 s, even the first one
 INTAKE_BUDGET = 3.0  # s; a start takes 25-90 ms when Temporal is up
 RELAY_TIMEOUT = 5.0  # s per call from the relay
+RELAY_CONCURRENCY = 4  # workflows delivered at once (PostgreSQL: two connections each)
 HOLD = 30.0  # s the relay leaves a request's own item alone (covers a crash mid-try)
 FIRST_BACKOFF = 0.25  # s
 
@@ -368,8 +369,21 @@ class Outbox:
         self._wake.clear()  # a wake-up during this pass asks for another pass
         if not self.temporal_up:
             await self._probe()
-        for workflow_id in await store.ready_workflows(self.db):
-            await self._relay_workflow(workflow_id)
+        # Workflows side by side (a backlog of starts after an outage), each one's rows in order.
+        limit = asyncio.Semaphore(RELAY_CONCURRENCY)
+
+        async def relay(workflow_id: str) -> None:
+            async with limit:
+                await self._relay_workflow(workflow_id)
+
+        ready = await store.ready_workflows(self.db)
+        outcomes = await asyncio.gather(*(relay(w) for w in ready), return_exceptions=True)
+        errors = [e for e in outcomes if isinstance(e, BaseException)]
+        for error in errors:  # Temporal or the database away first: the caller backs off
+            if isinstance(error, (Unavailable, StoreUnavailable)):
+                raise error
+        if errors:
+            raise errors[0]
 
     async def _probe(self) -> None:
         client = await temporal_client(self.app)  # connects if start-up could not

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # The outbox relay (api/outbox.py): how often it looks for queued items, and the longest
     # pause between tries while Temporal is away (so the longest wait once it is back).
     outbox_poll_seconds: float = 1.0
-    outbox_max_backoff_seconds: float = 5.0
+    outbox_max_backoff_seconds: float = 2.0
 
     # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
     alert_retention_seconds: float = 30 * 24 * 3600

@@ -107,6 +107,13 @@ class StoreUnavailable(RuntimeError):
 _TRANSIENT_SQLSTATES = ("08", "53", "57", "55P03")
 
 
+def describe_unavailable(error: BaseException) -> str:
+    """One line, without the statement and its parameters (they may hold alert data)."""
+    cause = getattr(error, "orig", None) or error
+    first = (str(cause).splitlines() or [""])[0]
+    return f"database unavailable: {type(cause).__name__}: {first}"[:300]
+
+
 def unavailable(error: BaseException) -> bool:
     """True if `error` says the database is unavailable, rather than that the request is wrong."""
     if isinstance(error, StoreUnavailable):
@@ -154,7 +161,7 @@ class Database:
                     raise
         except Exception as error:
             if unavailable(error) and not isinstance(error, StoreUnavailable):
-                raise StoreUnavailable(f"database unavailable: {error}") from error
+                raise StoreUnavailable(describe_unavailable(error)) from error
             raise
 
     async def dispose(self) -> None:

@@ -17,7 +17,13 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func, select, text, update
 
 from parley.domain import AlertIn
-from parley.store.db import Database, StoreUnavailable, dialect_insert, unavailable
+from parley.store.db import (
+    Database,
+    StoreUnavailable,
+    describe_unavailable,
+    dialect_insert,
+    unavailable,
+)
 from parley.store.models import AlertRow, OutboxRow, utcnow
 from parley.store.repo import claim_statement
 
@@ -251,7 +257,7 @@ async def workflow_lock(db: Database, workflow_id: str) -> AsyncIterator[bool]:
         conn = await db.engine.connect()
     except Exception as error:
         if unavailable(error):
-            raise StoreUnavailable(f"database unavailable: {error}") from error
+            raise StoreUnavailable(describe_unavailable(error)) from error
         raise
     try:
         async with conn.begin():
