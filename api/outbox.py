@@ -390,9 +390,11 @@ class Outbox:
         if client is None:
             raise Unavailable("cannot connect to Temporal")
         try:
-            await client.service_client.check_health(timeout=timedelta(seconds=2))
+            serving = await client.service_client.check_health(timeout=timedelta(seconds=2))
         except RPCError as exc:
             raise Unavailable(f"Temporal health check: {exc}") from exc
+        if not serving:
+            raise Unavailable("Temporal is up but its workflow service is not serving")
         if self._down:
             log.warning("Temporal is reachable again; delivering the outbox")
         self._down = False
