@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -225,7 +226,8 @@ class Outbox:
             workflow_id=workflow_id,
             alert_id=alert_id,
             signal=name,
-            key=str(getattr(arg, "key", "") or ""),
+            # The workflow dedupes on this key; one without would still be queued once.
+            key=str(getattr(arg, "key", "") or f"unkeyed:{uuid.uuid4()}"),
             payload=arg.model_dump(mode="json"),
             summary=summary,
             response_url=getattr(arg, "response_url", None),
