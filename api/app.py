@@ -1,5 +1,5 @@
 """FastAPI application factory. The lifespan opens the database and the Temporal client, and
-runs the outbox relay (api/outbox.py).
+runs the outbox relay (api/relay.py).
 
 `uvicorn api.app:app` serves the default app; tests build their own with `create_app(settings)`.
 """
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from api import alerts, slack
 from api.console_form import render_change_form
 from api.outbox import Outbox
+from api.relay import Relay
 from parley.settings import Settings, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database, StoreUnavailable
@@ -47,11 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("Temporal unreachable at start-up (%s); the outbox relay retries", exc)
             app.state.temporal = None
         app.state.outbox = Outbox(app)
-        app.state.outbox.start()
+        relay = Relay(app.state.outbox)
+        relay.start()
         try:
             yield
         finally:
-            await app.state.outbox.stop()
+            await relay.stop()
             await app.state.db.dispose()
 
     app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan)

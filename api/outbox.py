@@ -12,17 +12,9 @@ Decisions (issue 9: Temporal or the database away)
   Temporal succeeded, and nothing of that workflow is queued ahead. While it tries, the row is
   held from the relay (`HOLD`); the try is bounded by a budget: `CLICK_BUDGET` for signals, which
   Slack must see acknowledged within 3 s, `INTAKE_BUDGET` for starts. Otherwise the item waits.
-- The relay delivers the rest: one background task per API process, started by the lifespan.
-  It takes workflows whose oldest row is available, oldest first, and sends that workflow's rows
-  in id order, stopping at the first failure, so two queued changes to one alert apply in the
-  order they were accepted. Several API replicas on PostgreSQL each run a relay; a per-workflow
-  advisory lock (`pg_try_advisory_xact_lock`) lets one at a time deliver a workflow's rows, while
-  the others skip it. SQLite serves one process, so one relay.
+- The relay (api/relay.py) delivers the rest, in order, when Temporal is back.
 - Temporal's absence is noticed on the first failed or timed-out call. From then on requests
-  queue without trying (acknowledged in milliseconds), and the relay probes Temporal's health
-  endpoint, which fails at once while nothing listens (the SDK's own calls retry for ~10 s),
-  with backoff from 0.25 s to `outbox_max_backoff_seconds`. The first success resumes delivery
-  and the fast path.
+  queue without trying, acknowledged in milliseconds, until the relay finds Temporal back.
 - Delivery is at least once (a call may succeed and its row's delete fail), which is safe:
   signals carry idempotency keys that the workflows dedupe, and a start uses the workflow id with
   USE_EXISTING / REJECT_DUPLICATE (a closed alert's id raises WorkflowAlreadyStartedError, which
@@ -35,12 +27,10 @@ Decisions (issue 9: Temporal or the database away)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -54,14 +44,11 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import temporal_client
 from parley.domain import AlertIn, Destination, Status
 from parley.settings import Settings
-from parley.slack.client import send_ephemeral
 from parley.store import outbox as store
 from parley.store import repo
 from parley.store.db import Database, StoreUnavailable
-from parley.store.models import utcnow
 from workflows import search_attributes as sa
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import (
@@ -79,10 +66,7 @@ log = logging.getLogger("parley.outbox")
 
 CLICK_BUDGET = 0.5  # s; a click's ack must leave well inside Slack's 3 s, even the first one
 INTAKE_BUDGET = 3.0  # s; a start takes 25-90 ms when Temporal is up
-RELAY_TIMEOUT = 5.0  # s per call from the relay
-RELAY_CONCURRENCY = 4  # workflows delivered at once (PostgreSQL: two connections each)
 HOLD = 30.0  # s the relay leaves a request's own item alone (covers a crash mid-try)
-FIRST_BACKOFF = 0.25  # s
 
 # Signals the API may queue, by a name stored with the row; delivery calls the typed reference.
 _SIGNALS: list[tuple[Callable[..., Any], type[BaseModel]]] = [
@@ -171,8 +155,7 @@ class Outbox:
     def __init__(self, app: Any) -> None:
         self.app = app
         self._down = False  # the last call to Temporal failed: queue without trying
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()  # the relay (api/relay.py) waits on it
 
     @property
     def db(self) -> Database:
@@ -249,9 +232,9 @@ class Outbox:
             self.wake()
             return False
         try:
-            await self._deliver(item, budget, destinations)
+            await self.deliver(item, budget, destinations)
         except Unavailable as exc:
-            self._noticed_down(exc)
+            self.noticed_down(exc)
             await self._quietly(store.retry_later(self.db, item.id, str(exc)))
             self.wake()
             return False
@@ -277,7 +260,7 @@ class Outbox:
 
     # ---- delivery ------------------------------------------------------------------------------
 
-    async def _deliver(
+    async def deliver(
         self, item: store.OutboxItem, timeout: float, destinations: list[Destination] | None = None
     ) -> None:
         client: Client | None = self.app.state.temporal
@@ -323,122 +306,17 @@ class Outbox:
             raise Rejected(f"payload no longer valid for {item.signal}: {exc}") from exc
         return client.get_workflow_handle(item.workflow_id).signal(ref, arg)
 
-    def _noticed_down(self, why: Exception) -> None:
+    def noticed_down(self, why: Exception) -> None:
         if not self._down:
             log.warning("Temporal unavailable (%s); queueing in the outbox until it is back", why)
         self._down = True
 
-    # ---- the relay -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            wakeable = True
-            wait = self.settings.outbox_poll_seconds
-            try:
-                await self.relay_once()
-                failures = 0
-            except (Unavailable, StoreUnavailable) as exc:
-                failures += 1
-                wakeable = False  # back off even if requests keep queueing
-                wait = min(
-                    self.settings.outbox_max_backoff_seconds, FIRST_BACKOFF * 2 ** (failures - 1)
-                )
-                log.debug("outbox relay: %s; next try in %.2f s", exc, wait)
-            except Exception:
-                log.exception("outbox relay cycle failed")
-            if wakeable:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
-            else:
-                await asyncio.sleep(wait)
-
-    async def relay_once(self) -> None:
-        """One pass: deliver every ready workflow's queue. Raises Unavailable if Temporal is."""
-        self._wake.clear()  # a wake-up during this pass asks for another pass
-        if not self.temporal_up:
-            await self._probe()
-        # Workflows side by side (a backlog of starts after an outage), each one's rows in order.
-        limit = asyncio.Semaphore(RELAY_CONCURRENCY)
-
-        async def relay(workflow_id: str) -> None:
-            async with limit:
-                await self._relay_workflow(workflow_id)
-
-        ready = await store.ready_workflows(self.db)
-        outcomes = await asyncio.gather(*(relay(w) for w in ready), return_exceptions=True)
-        errors = [e for e in outcomes if isinstance(e, BaseException)]
-        for error in errors:  # Temporal or the database away first: the caller backs off
-            if isinstance(error, (Unavailable, StoreUnavailable)):
-                raise error
-        if errors:
-            raise errors[0]
-
-    async def _probe(self) -> None:
-        client = await temporal_client(self.app)  # connects if start-up could not
-        if client is None:
-            raise Unavailable("cannot connect to Temporal")
-        try:
-            serving = await client.service_client.check_health(timeout=timedelta(seconds=2))
-        except RPCError as exc:
-            raise Unavailable(f"Temporal health check: {exc}") from exc
-        if not serving:
-            raise Unavailable("Temporal is up but its workflow service is not serving")
+    def noticed_up(self) -> None:
+        """A call to Temporal worked again: the fast path resumes."""
         if self._down:
             log.warning("Temporal is reachable again; delivering the outbox")
         self._down = False
 
-    async def _relay_workflow(self, workflow_id: str) -> None:
-        async with store.workflow_lock(self.db, workflow_id) as mine:
-            if not mine:
-                return  # another replica's relay is delivering this workflow
-            for item in await store.queued_for_workflow(self.db, workflow_id):
-                if item.available_at > utcnow():
-                    return  # a request is delivering it itself, or it is backing off
-                try:
-                    await self._deliver(item, RELAY_TIMEOUT)
-                except Unavailable as exc:
-                    self._noticed_down(exc)
-                    await store.retry_later(self.db, item.id, str(exc))
-                    raise
-                except Gone:
-                    log.info("outbox item %s: %s is gone; dropped", item.id, workflow_id)
-                    self._tell(item, "what it was for is no longer open in Parley")
-                except Rejected as exc:
-                    log.error("outbox item %s rejected for good, dropped: %s", item.id, exc)
-                    self._tell(item, "Parley could not process it")
-                except StoreUnavailable:
-                    raise
-                except Exception as exc:
-                    log.exception("outbox item %s failed", item.id)
-                    after = min(
-                        self.settings.outbox_max_backoff_seconds, FIRST_BACKOFF * 2**item.attempts
-                    )
-                    await store.retry_later(self.db, item.id, repr(exc), after=after)
-                    return
-                await store.finish(self.db, item.id)
-
-    def _tell(self, item: store.OutboxItem, why: str) -> None:
-        if item.response_url:
-            text = f"Parley could not apply your queued change ({item.summary}): {why}."
-            spawn(_send_note(item.response_url, text))
-
-
-async def _send_note(response_url: str, text: str) -> None:
-    try:
-        await send_ephemeral(response_url, text, timeout=5)
-    except Exception as exc:  # the person simply sees nothing; the log says why
-        log.warning("response_url post failed: %s", exc)
+    def wake(self) -> None:
+        """Ask the relay for a pass now (something was queued, or may go now)."""
+        self.wakeup.set()

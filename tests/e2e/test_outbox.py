@@ -373,6 +373,7 @@ async def test_relays_of_several_replicas_deliver_each_queued_change_once_in_ord
     from types import SimpleNamespace
 
     from api.outbox import Outbox, signal_name
+    from api.relay import Relay
     from parley.domain import Actor
     from parley.store import outbox as queue
     from parley.store.db import Database
@@ -403,7 +404,7 @@ async def test_relays_of_several_replicas_deliver_each_queued_change_once_in_ord
                 db=Database(fresh.settings.database_url), settings=fresh.settings, temporal=None
             )
             state.temporal = fresh.client
-            replicas.append(Outbox(SimpleNamespace(state=state)))
+            replicas.append(Relay(Outbox(SimpleNamespace(state=state))))
     try:
         await asyncio.gather(*(r.relay_once() for r in replicas))
 
@@ -414,7 +415,7 @@ async def test_relays_of_several_replicas_deliver_each_queued_change_once_in_ord
         changes = await fresh.wait_for(applied, timeout=30, what="every queued change")
     finally:
         for r in replicas:
-            await r.app.state.db.dispose()
+            await r.db.dispose()
     assert [to for _, _, to in changes] == statuses
     handle = fresh.client.get_workflow_handle(f"alert-{alert['id']}")
     signalled = [
