@@ -1,4 +1,5 @@
-"""FastAPI application factory. The lifespan opens the database and the Temporal client.
+"""FastAPI application factory. The lifespan opens the database and the Temporal client, and
+runs the outbox relay (api/relay.py).
 
 `uvicorn api.app:app` serves the default app; tests build their own with `create_app(settings)`.
 """
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
@@ -18,12 +19,15 @@ from api import alerts, errors, slack
 from api.body_limit import BodyLimit
 from api.console_form import render_change_form
 from api.deps import require_token, storable_input
+from api.outbox import Outbox
+from api.relay import Relay
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database
+from parley.store.db import Database, StoreUnavailable
 from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
+RETRY_AFTER_SECONDS = 5
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,7 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url)
+        # A short wait: a locked or absent database is a quick 503, not a 15 s hang.
+        app.state.db = Database(settings.database_url, timeout=settings.database_timeout_seconds)
         app.state.slack = make_slack_client(
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
@@ -44,11 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             app.state.temporal = await connect(settings)
         except Exception as exc:  # the API still answers Slack and serves the console
-            log.error("Temporal unreachable at start-up (%s); retrying per request", exc)
+            log.error("Temporal unreachable at start-up (%s); the outbox relay retries", exc)
             app.state.temporal = None
+        app.state.outbox = Outbox(app)
+        relay = Relay(app.state.outbox)
+        relay.start()
         try:
             yield
         finally:
+            await relay.stop()
             await app.state.db.dispose()
 
     app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan)
@@ -64,6 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(HTTPException, errors.on_http_error)
     app.add_exception_handler(Exception, errors.on_crash)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(_: object, exc: StoreUnavailable) -> Response:
+        log.warning("answering 503: %s", exc)
+        return errors.error_response(
+            503,
+            "the database is unavailable; nothing was changed, retry later",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

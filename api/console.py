@@ -201,7 +201,7 @@ dl{display:grid;grid-template-columns:12rem 1fr;gap:.25rem 1rem}dt{font-weight:6
 pre{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;border-radius:4px}
 .badge{display:inline-block;padding:0 .45rem;border-radius:3px;background:#eee;font-size:12px}
 .sev-Critical,.sev-High{background:#fdd}.sev-Medium{background:#ffe9c6}
-.st-Resolved,.st-Invalid{background:#dfd}.muted{color:#777}.error{color:#b00020}
+.st-Resolved,.st-Invalid{background:#dfd}.queued{background:#e3ecff}.muted{color:#777}.error{color:#b00020}
 form.filters{display:flex;gap:.75rem;align-items:end;flex-wrap:wrap}
 """
 
@@ -314,10 +314,19 @@ def _storm_href(request: Request, storm_id: str) -> str:
     return f"{_root(request)}/storms/{_e(quote(storm_id, safe=''))}"
 
 
+def _queued_badge(count: int) -> str:
+    """Accepted but not yet with the workflow engine (the outbox): shown until it is."""
+    if not count:
+        return ""
+    return (
+        f' <span class="badge queued" title="waiting for the workflow engine">{count} queued</span>'
+    )
+
+
 def _alert_row(request: Request, a: AlertSummary) -> str:
     return (
         f"<tr><td>{_when(a.created_at)}</td><td>{_badge('sev', a.severity)}</td>"
-        f"<td>{_badge('st', a.status)}</td>"
+        f"<td>{_badge('st', a.status)}{_queued_badge(a.queued)}</td>"
         f'<td><a href="{_alert_href(request, a.alert_id)}">{_e(a.title)}</a></td>'
         f"<td>{_assignee(a)}</td><td>{_e(a.rule_name or a.rule_id)}</td></tr>"
     )
@@ -335,7 +344,7 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
     fields = [
         ("Alert id", f"<code>{_e(d.alert_id)}</code>"),
         ("Severity", _badge("sev", d.severity)),
-        ("Status", _badge("st", d.status)),
+        ("Status", _badge("st", d.status) + _queued_badge(d.queued)),
         ("Assignee", _assignee(d)),
         ("Rule", rule),
         ("Log type", _e(d.log_type) or '<span class="muted">—</span>'),
@@ -370,7 +379,8 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
     )
     body = (
         f"<h1>{_e(d.title)}</h1><dl>{info}</dl>"
-        f'<section id="change">{change}</section>'
+        + _queued_section(d)
+        + f'<section id="change">{change}</section>'
         + (f"<h2>Runbook</h2><pre>{_e(d.runbook)}</pre>" if d.runbook else "")
         + "<h2>Summary attributes</h2>"
         + (f"<table><tbody>{attrs}</tbody></table>" if attrs else none)
@@ -391,6 +401,22 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
         )
     )
     return _html(d.title, body, request)
+
+
+def _queued_section(d: AlertDetail) -> str:
+    if not d.queued_items:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_when(q.accepted_at)}</td><td>{_e(q.summary)}</td><td>{q.attempts}</td>"
+        f'<td class="muted">{_e(q.last_error or "")}</td></tr>'
+        for q in d.queued_items
+    )
+    return (
+        '<section id="queued"><h2>Queued</h2><p>Accepted, and waiting for the workflow engine;'
+        " applied in this order as soon as it is back.</p><table><thead><tr><th>Accepted</th>"
+        "<th>Change</th><th>Tries</th><th>Last error</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
 
 
 def _copy_row(name: str, c: SlackCopyView) -> str:

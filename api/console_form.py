@@ -61,9 +61,11 @@ def render_change_form(detail: AlertDetail, nonce: str, token_required: bool) ->
     const resp = await fetch("/alerts/" + encodeURIComponent(alertId) + path,
       {{method: "POST", headers, body: JSON.stringify(body)}});
     const data = await resp.json().catch(() => ({{}}));
-    $("pc-result").textContent = resp.ok
-      ? "Sent. Slack and this page update in a moment."
-      : "Refused: " + (data.detail && data.detail.toString() || resp.status);
+    $("pc-result").textContent = !resp.ok
+      ? "Refused: " + (data.detail && data.detail.toString() || resp.status)
+      : data.queued
+      ? "Queued: the workflow engine is away; applied in order as soon as it is back."
+      : "Sent. Slack and this page update in a moment.";
     if (resp.ok) setTimeout(() => location.reload(), 1500);
   }}
   $("pc-status-go").addEventListener("click", () => send("/status", {{

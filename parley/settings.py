@@ -52,6 +52,8 @@ class Settings(BaseSettings):
 
     # Console store and links.
     database_url: str = "sqlite+aiosqlite:///.data/parley.db"
+    # How long the API waits for the database (a lock, a connection) before answering 503.
+    database_timeout_seconds: float = 2.0
     console_base_url: str = "http://127.0.0.1:8000"
     parley_api_token: str = ""
     # Server key that signs modals' private_metadata (HMAC via itsdangerous): a view_submission
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     # Larger alerts are refused at intake (413): Temporal caps a payload at a few MB, and an
     # alert it refused after we claimed its id would be stuck.
     max_alert_bytes: int = 256 * 1024
+
+    # The outbox relay (api/outbox.py): how often it looks for queued items, and the longest
+    # pause between tries while Temporal is away (so the longest wait once it is back).
+    outbox_poll_seconds: float = 1.0
+    outbox_max_backoff_seconds: float = 2.0
 
     # Alert lifecycle. Closed (Resolved/Invalid) alerts stay reopenable this long.
     alert_retention_seconds: float = 30 * 24 * 3600

@@ -3,6 +3,10 @@
 The worker and the API are separate processes that share one database; with SQLite that means
 one file, so every connection turns on WAL (readers don't block the writer), foreign keys and a
 busy timeout (writers wait instead of failing with "database is locked").
+
+A database that is down, locked or out of connections surfaces as one error, `StoreUnavailable`,
+so that the API can answer 503 with Retry-After. The API gives its engine a short `timeout` for
+that answer to come quickly; the worker keeps the long default, since an activity may wait.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -49,25 +53,40 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine with Parley's per-connection SQLite settings (used by migrations too)."""
+def create_engine(url: str, timeout: float | None = None, **kwargs: Any) -> AsyncEngine:
+    """An async engine with Parley's per-connection SQLite settings (used by migrations too).
+
+    `timeout` (seconds) bounds every wait for the database: a lock, a connection, the pool.
+    None keeps the defaults (15 s for a SQLite lock; the drivers' own for the rest).
+    """
     url = normalize_url(url)
     sqlite = is_sqlite(url)
+    busy_ms = SQLITE_BUSY_TIMEOUT_MS if timeout is None else max(1, int(timeout * 1000))
+    connect_args = kwargs.setdefault("connect_args", {})
     if sqlite:
         # sqlite3's own lock wait, in seconds; the PRAGMA below covers the same ground.
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connect_args.setdefault("timeout", busy_ms / 1000)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        if timeout is not None:
+            kwargs.setdefault("pool_timeout", timeout)
+            connect_args.setdefault("timeout", timeout)  # asyncpg: connection set-up
+            # A lock held elsewhere (LOCK TABLE, a long migration) fails the statement.
+            connect_args.setdefault("server_settings", {}).setdefault("lock_timeout", str(busy_ms))
     engine = create_async_engine(url, **kwargs)
     if sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, busy_ms)
+
+        event.listen(engine.sync_engine, "connect", pragmas)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         # NORMAL is durable in WAL mode except for the last commits on power loss.
@@ -76,12 +95,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+class StoreUnavailable(RuntimeError):
+    """The database did not serve the request (down, locked, out of connections): retry later.
+
+    Nothing was written: the transaction that met it was rolled back.
+    """
+
+
+# SQLSTATE classes and codes that mean "not now" rather than "never": connection exceptions,
+# insufficient resources, operator intervention (shutdown, cancelled), lock not available.
+_TRANSIENT_SQLSTATES = ("08", "53", "57", "55P03")
+
+
+def describe_unavailable(error: BaseException) -> str:
+    """One line, without the statement and its parameters (they may hold alert data)."""
+    cause = getattr(error, "orig", None) or error
+    first = (str(cause).splitlines() or [""])[0]
+    return f"database unavailable: {type(cause).__name__}: {first}"[:300]
+
+
+def unavailable(error: BaseException) -> bool:
+    """True if `error` says the database is unavailable, rather than that the request is wrong."""
+    if isinstance(error, StoreUnavailable):
+        return True
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        orig = error.orig
+        code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+        return code.startswith(_TRANSIENT_SQLSTATES)
+    # asyncpg raises these itself when it cannot connect (refused, unreachable, timed out).
+    return isinstance(error, OSError)
+
+
 class Database:
     """One engine plus a session factory; create one per process and share it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float | None = None) -> None:
         self.url = normalize_url(url)
-        self.engine: AsyncEngine = create_engine(self.url)
+        self.engine: AsyncEngine = create_engine(self.url, timeout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -90,14 +142,27 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed when the block succeeds, rolled back if not."""
-        async with self._sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        """A session in a transaction: committed when the block succeeds, rolled back if not.
+
+        Keep only database work in the block: an OSError raised in it reads as the database
+        being unavailable (`StoreUnavailable`), which is what asyncpg's connection errors are.
+        """
+        try:
+            async with self._sessions() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    try:
+                        await session.rollback()
+                    except Exception as rollback_error:  # a dead connection cannot roll back
+                        if not unavailable(rollback_error):
+                            raise
+                    raise
+        except Exception as error:
+            if unavailable(error) and not isinstance(error, StoreUnavailable):
+                raise StoreUnavailable(describe_unavailable(error)) from error
+            raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

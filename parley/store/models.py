@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -207,3 +208,45 @@ class StormMemberRow(Base):
     posted: Mapped[bool] = mapped_column(Boolean, default=False)  # posted on its own first
 
     __table_args__ = (Index(None, "alert_id"),)  # an alert's page links its storms
+
+
+class OutboxRow(Base):
+    """A workflow start or signal the API accepted and Temporal does not have yet.
+
+    A row is deleted once Temporal has it, so the table holds exactly what is queued. Rows of one
+    workflow are delivered in `id` order (see api/outbox.py).
+    """
+
+    __tablename__ = "outbox"
+
+    # Never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): the order of acceptance,
+    # and a stale delete by id can never hit a newer row.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    # The alert the item belongs to, shown as queued in its console page; None for Boomerang
+    # answers (their workflow is the question's, not the alert's).
+    alert_id: Mapped[str | None] = mapped_column(
+        String(128), ForeignKey("alerts.alert_id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "start" or "signal"
+    signal: Mapped[str | None] = mapped_column(String(128))  # "AlertWorkflow.set_status", …
+    key: Mapped[str] = mapped_column(String(255))  # the signal's idempotency key; "start"
+    payload: Mapped[dict[str, Any]]  # the signal's argument, model_dump(mode="json")
+    summary: Mapped[str] = mapped_column(String(255), default="")  # for people, in the console
+    response_url: Mapped[str | None] = mapped_column(Text)  # to tell the person if it fails
+    created_at: Mapped[datetime]
+    # Not before this time: a request delivering the row itself holds it for a while, and a row
+    # that failed for its own reasons waits out a backoff.
+    available_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # A click or console change sent again while it is still queued is queued once.
+        UniqueConstraint("workflow_id", "key"),
+        Index(None, "workflow_id", "id"),
+        Index(None, "alert_id", "id"),
+        {"sqlite_autoincrement": True},
+    )

@@ -27,8 +27,15 @@ from parley.store.destinations import (
     parse_destinations_file,
     seed_destinations,
 )
-from parley.store.models import AlertRow, HistoryRow, SlackMessageRow, utcnow
-from parley.store.views import AlertDetail, AlertPage, AlertSummary, HistoryItem, SlackCopyView
+from parley.store.models import AlertRow, HistoryRow, OutboxRow, SlackMessageRow, utcnow
+from parley.store.views import (
+    AlertDetail,
+    AlertPage,
+    AlertSummary,
+    HistoryItem,
+    QueuedItem,
+    SlackCopyView,
+)
 
 __all__ = [
     "AlertDetail",
@@ -72,9 +79,20 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
 
     Race-safe: of concurrent claims of one id exactly one inserts (the unique key decides).
     Note a retried claim by the same caller also gets False; `alert_workflow_id` tells whose.
+    Intake claims through `outbox.accept_alert`, which also queues the workflow's start.
     """
-    now = utcnow()
-    stmt = (
+    try:
+        async with db.session() as s:
+            claimed = await s.execute(claim_statement(db, alert, workflow_id))
+            inserted = claimed.scalar_one_or_none()
+    except IntegrityError:  # belt and braces: a conflict the ON CONFLICT clause did not cover
+        return False
+    return inserted is not None
+
+
+def claim_statement(db: Database, alert: AlertIn, workflow_id: str) -> Any:
+    """INSERT the alert as Open unless its id is known; RETURNING the id only if inserted."""
+    return (
         dialect_insert(db, AlertRow)
         .values(
             alert_id=alert.id,
@@ -87,7 +105,7 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
             rule_name=alert.rule_name,
             log_type=alert.log_type,
             created_at=alert.created_at,
-            updated_at=now,
+            updated_at=utcnow(),
             resolution_comment=None,
             workflow_id=workflow_id,
             payload=alert.model_dump(mode="json"),
@@ -95,12 +113,6 @@ async def claim_alert(db: Database, alert: AlertIn, workflow_id: str) -> bool:
         .on_conflict_do_nothing(index_elements=["alert_id"])
         .returning(AlertRow.alert_id)
     )
-    try:
-        async with db.session() as s:
-            inserted = (await s.execute(stmt)).scalar_one_or_none()
-    except IntegrityError:  # belt and braces: a conflict the ON CONFLICT clause did not cover
-        return False
-    return inserted is not None
 
 
 async def alert_workflow_id(db: Database, alert_id: str) -> str | None:
@@ -227,7 +239,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     return created_at, alert_id
 
 
-def _summary(row: AlertRow) -> AlertSummary:
+def _summary(row: AlertRow, queued: int = 0) -> AlertSummary:
     return AlertSummary(
         alert_id=row.alert_id,
         title=row.title,
@@ -240,6 +252,7 @@ def _summary(row: AlertRow) -> AlertSummary:
         log_type=row.log_type,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        queued=queued,
     )
 
 
@@ -282,10 +295,17 @@ async def list_alerts(
     query = query.order_by(AlertRow.created_at.desc(), AlertRow.alert_id.desc()).limit(limit + 1)
     async with db.session() as s:
         rows = list((await s.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        counts = await s.execute(
+            select(OutboxRow.alert_id, func.count())
+            .where(OutboxRow.alert_id.in_([r.alert_id for r in rows]))
+            .group_by(OutboxRow.alert_id)
+        )
+        queued: dict[str | None, int] = {alert_id: n for alert_id, n in counts}
     next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].alert_id) if more else None
-    return AlertPage(items=[_summary(r) for r in rows], next_cursor=next_cursor)
+    items = [_summary(r, queued.get(r.alert_id, 0)) for r in rows]
+    return AlertPage(items=items, next_cursor=next_cursor)
 
 
 async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
@@ -308,9 +328,14 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
                 .order_by(SlackMessageRow.id)
             )
         ).all()
+        queued = (
+            await s.scalars(
+                select(OutboxRow).where(OutboxRow.alert_id == alert_id).order_by(OutboxRow.id)
+            )
+        ).all()
     payload: dict[str, Any] = row.payload or {}
     return AlertDetail(
-        **_summary(row).model_dump(),
+        **_summary(row, len(queued)).model_dump(),
         resolution_comment=row.resolution_comment,
         workflow_id=row.workflow_id,
         runbook=payload.get("runbook", ""),
@@ -341,5 +366,15 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
                 failed=c.failed,
             )
             for c in copies
+        ],
+        queued_items=[
+            QueuedItem(
+                kind=q.kind,
+                summary=q.summary,
+                accepted_at=q.created_at,
+                attempts=q.attempts,
+                last_error=q.last_error,
+            )
+            for q in queued
         ],
     )

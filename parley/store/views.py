@@ -14,6 +14,7 @@ __all__ = [
     "AlertPage",
     "AlertSummary",
     "HistoryItem",
+    "QueuedItem",
     "SlackCopyView",
     "StormDetail",
     "StormMemberView",
@@ -35,6 +36,9 @@ class AlertSummary(BaseModel):
     log_type: str = ""
     created_at: datetime
     updated_at: datetime
+    queued: int = Field(
+        default=0, description="changes (or the alert's start) waiting for the workflow engine"
+    )
 
 
 class AlertPage(BaseModel):
@@ -53,6 +57,16 @@ class SlackCopyView(BaseModel):
     failed: str | None = None  # Slack error code when delivery gave up
 
 
+class QueuedItem(BaseModel):
+    """Something accepted for the alert that its workflow does not have yet (the outbox)."""
+
+    kind: str  # "start" or "signal"
+    summary: str
+    accepted_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class AlertDetail(AlertSummary):
     resolution_comment: str | None = None
     workflow_id: str
@@ -62,6 +76,9 @@ class AlertDetail(AlertSummary):
     first_event: dict[str, Any] | list[Any] | None = None
     history: list[HistoryItem] = Field(default_factory=list, description="oldest first")
     slack_copies: list[SlackCopyView] = Field(default_factory=list)
+    queued_items: list[QueuedItem] = Field(
+        default_factory=list, description="in the order they will be applied"
+    )
 
 
 class StormSummary(BaseModel):

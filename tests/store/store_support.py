@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -38,3 +39,25 @@ async def fresh_pg_database() -> AsyncIterator[str]:
 
 
 T0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+@asynccontextmanager
+async def write_locked(url: str) -> AsyncIterator[None]:
+    """Hold the database's write lock from another connection (another process, in effect)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(parsed.database or "", isolation_level=None)
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+            yield
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+        return
+    pg = await asyncpg.connect(parsed.set(drivername="postgresql").render_as_string(False))
+    try:
+        async with pg.transaction():  # it only locks: ending it releases the lock
+            await pg.execute("LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await pg.close()
