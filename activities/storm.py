@@ -105,13 +105,14 @@ class StormActivities:
             return RefreshResult(digest_ts=req.digest_ts)
         # The first post of this storm, or a new one for a digest someone deleted.
         key = f"storm/{v.storm_id}" + (f"/r{v.revision}" if req.digest_ts else "")
-        ts = await self.slack._post_keyed(
+        posted = await self.slack._post_keyed(
             channel,
             key=key,
             text=rendered.text,
             blocks=rendered.blocks,
             destination_id=req.destination.id,
         )
+        ts = posted.ts  # a later duplicate, if a slow retry left one, is already deleted
         copy = SlackCopy(destination_id=req.destination.id, channel=channel, ts=ts)
         await self._record(req, ts, await self.slack.permalink(copy))
         return RefreshResult(digest_ts=ts, posted=True)
@@ -120,9 +121,10 @@ class StormActivities:
     async def reply(self, req: StormReplyRequest) -> str:
         """A reply in the digest's thread (a bulk action, the end of the storm), once per key."""
         try:
-            return await self.slack._post_keyed(
+            posted = await self.slack._post_keyed(
                 req.channel, req.key, req.text, req.blocks, thread_ts=req.thread_ts
             )
+            return posted.ts
         except MessageGone:  # the digest was deleted: the next refresh posts it again
             return ""
 
