@@ -59,6 +59,7 @@ def build_worker(
         workflows=[AlertWorkflow, BoomerangWorkflow, TorRefreshWorkflow],
         activities=[*slack.all(), *history.all(), *enrich.all()],
         graceful_shutdown_timeout=timedelta(seconds=10),
+        max_cached_workflows=settings.temporal_max_cached_workflows,
     )
 
 
