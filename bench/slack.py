@@ -1,0 +1,138 @@
+"""The stand-in's control API (`/_stub/*`) and what benchmarks read from its journal.
+
+Times in the journal (a call's arrival) and a click's `action_ts` are both on the stand-in's clock,
+so click -> `chat.update` needs no clock agreement between processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+BOT_TOKEN = "xoxb-bench-token"
+SIGNING_SECRET = "bench-signing-secret"
+
+
+@dataclass
+class ClickResult:
+    status: int  # the API's HTTP answer to Slack (0: none)
+    ack: float  # seconds from sending the signed request to the API's answer
+    sent_at: float  # stand-in clock (epoch seconds) when the payload was built and sent
+    body: Any
+    problems: list[str]
+
+
+class StandInClient:
+    """The stand-in's `/_stub/*` endpoints: signed clicks and submissions, journal, channels."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.AsyncClient(
+            base_url=url, timeout=120, trust_env=False, limits=httpx.Limits(max_connections=200)
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        resp = await self.http.post(path, json=body)
+        data = resp.json()
+        if resp.status_code != 200 or not data.get("ok"):
+            raise RuntimeError(f"stand-in {path} refused {body}: {data}")
+        return dict(data)
+
+    async def click(
+        self, user: str, channel: str, ts: str, action_id: str, **fields: str
+    ) -> ClickResult:
+        """A signed block_actions POST to the API, as Slack sends it (the stand-in's driver)."""
+        data = await self._post(
+            "/_stub/click",
+            {"user": user, "channel": channel, "ts": ts, "action_id": action_id, **fields},
+        )
+        return ClickResult(
+            status=data["status"],
+            ack=data["elapsed"],
+            sent_at=float(data["payload"]["actions"][0]["action_ts"]),
+            body=data["body"],
+            problems=data["problems"],
+        )
+
+    async def submit(self, user: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        return await self._post(
+            "/_stub/submit", {"user": user, "view_id": view_id, "values": values}
+        )
+
+    async def calls(self, method: str) -> list[dict[str, Any]]:
+        """The journal's entries for one Web API method (time = arrival, stand-in clock)."""
+        resp = await self.http.get("/_stub/calls", params={"method": method})
+        resp.raise_for_status()
+        return list(resp.json()["calls"])
+
+    async def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages of a channel, each with its thread replies."""
+        resp = await self.http.get("/_stub/messages", params={"channel": channel})
+        resp.raise_for_status()
+        return list(resp.json()["messages"])
+
+    async def views(self, user: str) -> list[dict[str, Any]]:
+        resp = await self.http.get("/_stub/views", params={"user": user})
+        resp.raise_for_status()
+        return list(resp.json()["views"])
+
+    async def web_api(self, method: str, **args: str) -> dict[str, Any]:
+        resp = await self.http.post(
+            f"/api/{method}", data=args, headers={"Authorization": f"Bearer {BOT_TOKEN}"}
+        )
+        return dict(resp.json())
+
+
+def metadata_of(message_or_args: dict[str, Any]) -> dict[str, Any]:
+    """Parley's message metadata payload (key, alert, destination), or {}."""
+    meta = message_or_args.get("metadata") or {}
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except json.JSONDecodeError:
+            return {}
+    payload = meta.get("event_payload") if isinstance(meta, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+@dataclass(frozen=True)
+class Posted:
+    alert_id: str
+    channel: str
+    ts: str
+    at: float  # journal time of the successful chat.postMessage
+
+
+def alert_posts(calls: Iterable[dict[str, Any]]) -> list[Posted]:
+    """Successful top-level posts of alert messages, from chat.postMessage journal entries."""
+    out = []
+    for entry in calls:
+        result = entry.get("result")
+        args = entry.get("args") or {}
+        if entry.get("status") != 200 or not isinstance(result, dict) or not result.get("ok"):
+            continue
+        alert_id = metadata_of(args).get("alert")
+        if alert_id and not args.get("thread_ts"):
+            out.append(Posted(alert_id, result["channel"], result["ts"], entry["time"]))
+    return out
+
+
+def first_update(
+    updates: Iterable[dict[str, Any]], channel: str, ts: str, after: float
+) -> float | None:
+    """Journal time of the first chat.update of (channel, ts) at or after `after`."""
+    times = [
+        e["time"]
+        for e in updates
+        if e.get("args", {}).get("channel") == channel
+        and e.get("args", {}).get("ts") == ts
+        and e["time"] >= after
+    ]
+    return min(times) if times else None
