@@ -21,35 +21,10 @@ import argparse
 import asyncio
 import time
 
-from bench.load import make_alert, new_run_id
+from bench.load import make_alert, new_run_id, wait_until
 from bench.report import Figure, machine_note, ms, parser_for, pct, print_figures, run_main, spread
-from bench.slack import ClickResult, Posted, alert_posts, first_update
-from bench.stack import Stack, StackOptions, wait_until
-from parley.slack.ui import ids
-
-
-async def triage(stack: Stack, post: Posted) -> ClickResult:
-    return await stack.slack.click(
-        "U0ALICE", post.channel, post.ts, ids.UPDATE_STATUS, selected_option="Triaged"
-    )
-
-
-async def update_times(
-    stack: Stack, posts: list[Posted], clicks: list[ClickResult], timeout: float
-) -> list[float]:
-    """For each clicked message, when its first chat.update after the click arrived."""
-
-    async def all_updated() -> list[float] | None:
-        updates = await stack.slack.calls("chat.update")
-        times = [
-            first_update(updates, p.channel, p.ts, c.sent_at)
-            for p, c in zip(posts, clicks, strict=True)
-        ]
-        return [t for t in times if t is not None] if all(times) else None
-
-    return await wait_until(
-        all_updated, timeout=timeout, what=f"{len(posts)} chat.update calls", interval=0.25
-    )
+from bench.slack import Posted, alert_posts, triage, update_times
+from bench.stack import Stack, StackOptions
 
 
 async def replied(stack: Stack, post: Posted) -> bool:
@@ -74,22 +49,22 @@ async def body(args: argparse.Namespace) -> None:
 
         idle_acks, idle_updates = [], []
         for post in singles:
-            click = await triage(stack, post)
-            [updated] = await update_times(stack, [post], [click], timeout=30)
+            click = await triage(stack.slack, post)
+            [updated] = await update_times(stack.slack, [post], [click], timeout=30)
             idle_acks.append(click.ack)
             idle_updates.append(updated - click.sent_at)
             await wait_until(lambda p=post: replied(stack, p), timeout=30, what="the reply")
             await asyncio.sleep(0.5)
 
-        up_clicks = list(await asyncio.gather(*(triage(stack, p) for p in up)))
-        up_times = await update_times(stack, up, up_clicks, timeout=60 + n)
+        up_clicks = list(await asyncio.gather(*(triage(stack.slack, p) for p in up)))
+        up_times = await update_times(stack.slack, up, up_clicks, timeout=60 + n)
         up_updates = [t - c.sent_at for t, c in zip(up_times, up_clicks, strict=True)]
 
         await stack.stop_worker()
-        down_clicks = list(await asyncio.gather(*(triage(stack, p) for p in down)))
+        down_clicks = list(await asyncio.gather(*(triage(stack.slack, p) for p in down)))
         restarted = time.time()
         await stack.start_worker()
-        down_times = await update_times(stack, down, down_clicks, timeout=120 + n)
+        down_times = await update_times(stack.slack, down, down_clicks, timeout=120 + n)
         catch_up = max(down_times) - restarted
 
     up_span = max(up_times) - min(c.sent_at for c in up_clicks)

@@ -24,9 +24,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 
-from bench.load import make_alert, new_run_id
+from bench.load import make_alert, new_run_id, wait_until
 from bench.report import Figure, machine_note, parser_for, print_figures, run_main
-from bench.stack import Stack, StackOptions, wait_until
+from bench.stack import Stack, StackOptions
 from parley.slack.ui import ids
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import AlertState, alert_workflow_id, boomerang_workflow_id

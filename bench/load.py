@@ -1,4 +1,5 @@
-"""Load for the benchmarks: alerts, calls with a fixed number in flight, bare Temporal starts."""
+"""Load for the benchmarks: alerts, calls with a fixed number in flight, bare Temporal starts;
+and polling until something holds."""
 
 from __future__ import annotations
 
@@ -98,3 +99,17 @@ async def bare_starts(client: Client, count: int, concurrency: int) -> Burst:
         return "started"
 
     return await burst(range(count), concurrency, start)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[T]], *, timeout: float, what: str, interval: float = 0.2
+) -> T:
+    """Poll `check` until it returns something truthy; TimeoutError naming `what` if never."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        await asyncio.sleep(interval)

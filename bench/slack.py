@@ -7,11 +7,14 @@ so click -> `chat.update` needs no clock agreement between processes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from bench.load import wait_until
+from parley.slack.ui import ids
 
 BOT_TOKEN = "xoxb-bench-token"
 SIGNING_SECRET = "bench-signing-secret"
@@ -136,3 +139,28 @@ def first_update(
         and e["time"] >= after
     ]
     return min(times) if times else None
+
+
+async def triage(slack: StandInClient, post: Posted) -> ClickResult:
+    """Alice picks Update Status -> Triaged on the alert message: a signal, no modal."""
+    return await slack.click(
+        "U0ALICE", post.channel, post.ts, ids.UPDATE_STATUS, selected_option="Triaged"
+    )
+
+
+async def update_times(
+    slack: StandInClient, posts: Sequence[Posted], clicks: Sequence[ClickResult], timeout: float
+) -> list[float]:
+    """For each clicked message, when its first chat.update after the click arrived."""
+
+    async def all_updated() -> list[float] | None:
+        updates = await slack.calls("chat.update")
+        times = [
+            first_update(updates, p.channel, p.ts, c.sent_at)
+            for p, c in zip(posts, clicks, strict=True)
+        ]
+        return [t for t in times if t is not None] if all(times) else None
+
+    return await wait_until(
+        all_updated, timeout=timeout, what=f"{len(posts)} chat.update calls", interval=0.25
+    )

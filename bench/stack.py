@@ -23,18 +23,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import yaml
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from bench.load import Burst, burst
-from bench.slack import BOT_TOKEN, SIGNING_SECRET, StandInClient
+from bench.load import Burst, burst, wait_until
+from bench.slack import BOT_TOKEN, SIGNING_SECRET, Posted, StandInClient
 from parley.settings import Settings
 from parley.store.db import Database, migrate
 from parley.store.models import SlackMessageRow
@@ -45,7 +45,6 @@ from workflows.search_attributes import dev_server_args
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 ACCEPTED = (200, 201, 202)  # new, duplicate, or queued for a later start (an outbox)
-T = TypeVar("T")
 
 # ---- processes ------------------------------------------------------------------------------
 
@@ -124,20 +123,6 @@ class Proc:
 
     def tail(self, lines: int = 25) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[T]], *, timeout: float, what: str, interval: float = 0.2
-) -> T:
-    """Poll `check` until it returns something truthy; TimeoutError naming `what` if never."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        await asyncio.sleep(interval)
 
 
 async def wait_for_port(port: int, what: str, proc: Proc, timeout: float = 60.0) -> None:
@@ -249,6 +234,18 @@ class Stack:
         assert self._db is not None
         async with self._db.session() as s:
             return int(await s.scalar(select(func.count()).select_from(SlackMessageRow)) or 0)
+
+    async def saved_copy(self, alert_id: str) -> Posted:
+        """Where an alert was posted, as the console store recorded it. (Unlike a query, this
+        does not wake the workflow, so an evicted alert stays evicted.)"""
+        assert self._db is not None
+        async with self._db.session() as s:
+            row = (
+                await s.execute(select(SlackMessageRow).where(SlackMessageRow.alert_id == alert_id))
+            ).scalar_one()
+        if not row.ts:
+            raise RuntimeError(f"alert {alert_id} was not posted: {row.failed}")
+        return Posted(alert_id, row.channel, row.ts, row.updated_at.timestamp())
 
     async def wait_copies(self, expected: int, timeout: float, what: str) -> float:
         """Wait until the store holds `expected` copies; returns when that was seen (epoch)."""
