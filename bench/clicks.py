@@ -30,9 +30,7 @@ from bench.stack import Stack, StackOptions
 async def replied(stack: Stack, post: Posted) -> bool:
     """The change's reply is in the message's thread: the workflow is done with the click."""
     calls = await stack.slack.calls("chat.postMessage")
-    return any(
-        e.get("status") == 200 and e.get("args", {}).get("thread_ts") == post.ts for e in calls
-    )
+    return any(c.ok and c.thread_ts == post.ts for c in calls)
 
 
 async def body(args: argparse.Namespace) -> None:

