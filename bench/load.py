@@ -15,6 +15,8 @@ from temporalio import workflow
 from temporalio.client import Client
 
 NOOP_QUEUE = "bench-noop"
+# POST /alerts: new, duplicate, or queued for a later start (an outbox would answer 202).
+ACCEPTED = ("200", "201", "202")
 T = TypeVar("T")
 
 
@@ -30,6 +32,15 @@ class Burst:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.wall if self.wall else float("nan")
+
+    @property
+    def accepted(self) -> int:
+        return sum(n for outcome, n in self.outcomes.items() if outcome in ACCEPTED)
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """Outcomes other than accepted: HTTP statuses or exception names."""
+        return {k: n for k, n in self.outcomes.items() if k not in ACCEPTED}
 
 
 async def burst(items: Sequence[T], concurrency: int, call: Callable[[T], Awaitable[str]]) -> Burst:

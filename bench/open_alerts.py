@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from bench.load import make_alert, new_run_id
 from bench.report import Figure, machine_note, ms, parser_for, pct, print_figures, run_main
 from bench.slack import Posted, triage, update_times
-from bench.stack import ACCEPTED, Stack, StackOptions
+from bench.stack import Stack, StackOptions
 
 WARM_UP = 20
 CHECKPOINTS_BEYOND = 3
@@ -37,10 +37,6 @@ class Sample:
     worker_kb: int  # worker RSS
     server_kb: int  # Temporal dev server RSS
     db_bytes: int  # Temporal's on-disk database
-
-
-def accepted(outcomes: dict[str, int]) -> int:
-    return sum(v for k, v in outcomes.items() if k.isdigit() and int(k) in ACCEPTED)
 
 
 async def sample_clicks(stack: Stack, posts: list[Posted]) -> tuple[list[float], list[float]]:
@@ -72,7 +68,7 @@ async def body(args: argparse.Namespace) -> None:
             while opened < upto:
                 batch = alerts[opened : min(upto, opened + args.batch)]
                 intake = await stack.post_alerts(batch, args.batch)
-                expected += accepted(intake.outcomes)
+                expected += intake.accepted
                 await stack.wait_copies(
                     expected, timeout=120 + 2 * len(batch), what=f"{expected} alerts posted"
                 )

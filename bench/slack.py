@@ -15,9 +15,19 @@ import httpx
 
 from bench.load import wait_until
 from parley.slack.ui import ids
+from tools.slack_standin.ratelimit import POST_PER_CHANNEL, POST_WORKSPACE
 
 BOT_TOKEN = "xoxb-bench-token"
 SIGNING_SECRET = "bench-signing-secret"
+
+
+def slack_floor(posts: int) -> float:
+    """Seconds Slack's chat.postMessage limits need for `posts` into one channel: ~1/s per
+    channel and 300/min per workspace, after their bursts (the stand-in's figures)."""
+    return max(
+        max(0.0, posts - burst) / (per_minute / 60)
+        for per_minute, burst in (POST_PER_CHANNEL, POST_WORKSPACE)
+    )
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from workflows.search_attributes import dev_server_args
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-ACCEPTED = (200, 201, 202)  # new, duplicate, or queued for a later start (an outbox)
 
 # ---- processes ------------------------------------------------------------------------------
 

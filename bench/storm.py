@@ -28,20 +28,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.load import make_alert, new_run_id
 from bench.report import Figure, machine_note, parser_for, print_figures, run_main
-from bench.slack import BOT_TOKEN, alert_posts, metadata_of
-from bench.stack import ACCEPTED, Stack, StackOptions
-from tools.slack_standin.ratelimit import POST_PER_CHANNEL, POST_WORKSPACE
+from bench.slack import BOT_TOKEN, alert_posts, metadata_of, slack_floor
+from bench.stack import Stack, StackOptions
 
 CHANNEL = "C0ALERTS"
 PROBE_POSTS = 15
-
-
-def slack_floor(count: int) -> float:
-    """Seconds Slack's chat.postMessage limits allow `count` posts into one channel."""
-    return max(
-        max(0.0, count - burst) / (per_minute / 60)
-        for per_minute, burst in (POST_PER_CHANNEL, POST_WORKSPACE)
-    )
 
 
 async def polite_client_rate(stack: Stack) -> float:
@@ -73,7 +64,7 @@ async def body(args: argparse.Namespace) -> None:
         run = new_run_id()
         alerts = [make_alert(run, i, rule_id="Bench.Storm") for i in range(n)]
         intake = await stack.post_alerts(alerts, 20)
-        accepted = sum(v for k, v in intake.outcomes.items() if k.isdigit() and int(k) in ACCEPTED)
+        accepted = intake.accepted
         caught_up = True
         try:
             await stack.wait_copies(accepted, timeout=deadline, what="the storm posted")

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.report import pct, spread
-from bench.slack import StandInClient, alert_posts, first_update
+from bench.slack import StandInClient, alert_posts, first_update, slack_floor
 from bench.standin_server import journal_app
 from tools.slack_standin import StandIn
 
@@ -135,3 +135,9 @@ def processes_mentioning(text: str) -> list[int]:
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return found
+
+
+def test_slack_floor_for_one_channel_is_a_post_a_second_after_the_burst() -> None:
+    assert slack_floor(3) == 0.0  # the burst
+    assert slack_floor(100) == 97.0  # ~1/s per channel binds before 300/min per workspace
+    assert slack_floor(1000) == 997.0
