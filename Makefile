@@ -21,8 +21,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(VENV)/bin/pytest
 
+# Full sizes take one to two hours; `make bench BENCH=--quick` takes minutes, and
+# `make bench BENCH="--quick storm"` runs one (see bench/README.md).
 bench: $(STAMP)
-	@for f in bench/*.py; do echo "== $$f"; $(VENV)/bin/python $$f || exit 1; done
+	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache

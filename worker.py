@@ -91,6 +91,7 @@ def build_worker(
             *StormActivities(slack, db).all(),
         ],
         graceful_shutdown_timeout=timedelta(seconds=10),
+        max_cached_workflows=settings.temporal_max_cached_workflows,
     )
 
 

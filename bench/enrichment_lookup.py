@@ -17,6 +17,7 @@ from pathlib import Path
 import mmdb_writer
 import netaddr
 
+from bench.report import parser_for
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.embedded import load_embedded
 from parley.enrichment.mmdb import MmdbSource
@@ -62,6 +63,7 @@ def _make_mmdb(path: Path) -> None:
 
 
 def main() -> None:
+    parser_for(__doc__).parse_args()  # --quick and --keep change nothing: it takes seconds
     rng = random.Random(7)
     ips = [str(ipaddress.ip_network(rng.choice(DOC_NETS))[rng.randrange(256)]) for _ in range(5000)]
     with tempfile.TemporaryDirectory() as tmp:

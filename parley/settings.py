@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "parley"
+    # Workflows the worker keeps in memory (the SDK's default); beyond it, a change replays history.
+    temporal_max_cached_workflows: int = Field(default=1000, ge=0)
 
     # Console store and links.
     database_url: str = "sqlite+aiosqlite:///.data/parley.db"
