@@ -149,6 +149,8 @@ class StackOptions:
         default_factory=lambda: [{"name": "security-alerts", "channel": "C0ALERTS"}]
     )
     max_cached_workflows: int | None = None  # the worker's sticky cache; None: the default
+    # Storm digests (issue 10) change what a flood of one rule posts; only `storm` measures them.
+    storms: bool = False
     keep: bool = False  # keep the temporary folder (logs, databases) afterwards
 
 
@@ -173,6 +175,9 @@ class Stack:
             database_url=f"sqlite+aiosqlite:///{self.dir / 'parley.db'}",
             console_base_url=self.api_url,
             parley_destinations=str(self.dir / "destinations.yaml"),
+            # A local stack with the stand-in, as `make run`: development secrets are fine.
+            parley_insecure_dev=True,
+            parley_storm_threshold=20 if self.options.storms else 0,
             **overrides,
         )
         self.env = self._env()

@@ -59,7 +59,7 @@ def per_alert(messages: list[dict[str, Any]], run: str) -> Counter[str]:
 async def body(args: argparse.Namespace) -> None:
     n = args.storm
     deadline = args.deadline or 2 * slack_floor(n) + 300
-    opts = StackOptions(rate_limits=True, keep=args.keep)
+    opts = StackOptions(rate_limits=True, storms=args.digest, keep=args.keep)
     async with Stack(opts) as stack:
         run = new_run_id()
         alerts = [make_alert(run, i, rule_id="Bench.Storm") for i in range(n)]
@@ -124,6 +124,12 @@ def main() -> None:
     parser = parser_for(__doc__)
     parser.add_argument("--storm", type=int, default=1000)
     parser.add_argument("--deadline", type=float, default=None, help="give up waiting after")
+    parser.add_argument(
+        "--digest",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="storm digests on (past 20 alerts of the rule the rest join one message)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.storm = min(args.storm, 100)
