@@ -127,8 +127,9 @@ def main() -> None:
     parser.add_argument(
         "--digest",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="storm digests on (past 20 alerts of the rule the rest join one message)",
+        default=False,
+        help="storm digests on (past 20 alerts of the rule the rest join one message); the "
+        "lost/duplicated accounting counts one message per alert, so it is off by default",
     )
     args = parser.parse_args()
     if args.quick:
