@@ -21,7 +21,7 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(VENV)/bin/pytest
 
-# Full sizes take one to two hours; `make bench BENCH=--quick` takes minutes, and
+# Full sizes take about an hour; `make bench BENCH=--quick` takes minutes, and
 # `make bench BENCH="--quick storm"` runs one (see bench/README.md).
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench $(BENCH)
