@@ -178,6 +178,8 @@ class Stack:
             # A local stack with the stand-in, as `make run`: development secrets are fine.
             parley_insecure_dev=True,
             parley_storm_threshold=20 if self.options.storms else 0,
+            # Parley paces posts at Slack's own rate; with the stand-in's limits off, so is that.
+            slack_channel_posts_per_second=1.0 if self.options.rate_limits else 0.0,
             **overrides,
         )
         self.env = self._env()
