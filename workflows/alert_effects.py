@@ -125,16 +125,7 @@ class AlertEffects:
         """Record what Slack did to one copy: a refusal, or a copy posted (again)."""
         copy = outcome.target
         if copy.failed:
-            self._write.entries.append(
-                self.entry(
-                    "delivery_failed",
-                    SYSTEM,
-                    key=f"delivery_failed/{copy.destination_id}/{copy.failed}",
-                    to_value=copy.channel,
-                    comment=f"Slack refused delivery to {copy.destination_name or copy.channel}: "
-                    f"{copy.failed}",
-                )
-            )
+            self._write.entries.append(self._refused_entry(copy))
         if copy.failed or outcome.permalink or outcome.reposted:
             self._write.copies.append(
                 SaveCopyRequest(
@@ -149,14 +140,7 @@ class AlertEffects:
                 )
             )
         if outcome.reposted:
-            self._write.entries.append(
-                self.entry(
-                    "message_reposted",
-                    SYSTEM,
-                    key=f"reposted/{copy.destination_id}/r{self.state.revision}",
-                    comment=f"the alert message in {copy.channel} was gone; posted again",
-                )
-            )
+            self._write.entries.append(self._reposted_entry(copy))
 
     async def _deliver(self, copies: list[SlackCopy], rerender: bool, reply: Reply | None) -> None:
         await self.flush()
@@ -311,12 +295,7 @@ class AlertEffects:
                 await self.delivery_failed(result.target)
             elif result.reposted:
                 await self.save_copy(result.target)
-                await self.history(
-                    "message_reposted",
-                    SYSTEM,
-                    key=f"reposted/{result.target.destination_id}/r{self.state.revision}",
-                    comment=f"the alert message in {result.target.channel} was gone; posted again",
-                )
+                await self._record(self._reposted_entry(result.target))
                 await self.duplicates_deleted(result.target, result.healed, "alert message")
 
     async def reply_everywhere(self, key_suffix: str, text: str, blocks: list[dict] | None) -> None:
@@ -356,8 +335,8 @@ class AlertEffects:
             self.state.alert.id, copy.channel, kept or copy.ts or "", deleted, what
         )
 
-    async def delivery_failed(self, copy: SlackCopy) -> None:
-        await self.history(
+    def _refused_entry(self, copy: SlackCopy) -> HistoryEntry:
+        return self.entry(
             "delivery_failed",
             SYSTEM,
             key=f"delivery_failed/{copy.destination_id}/{copy.failed}",
@@ -365,6 +344,17 @@ class AlertEffects:
             comment=f"Slack refused delivery to {copy.destination_name or copy.channel}: "
             f"{copy.failed}",
         )
+
+    def _reposted_entry(self, copy: SlackCopy) -> HistoryEntry:
+        return self.entry(
+            "message_reposted",
+            SYSTEM,
+            key=f"reposted/{copy.destination_id}/r{self.state.revision}",
+            comment=f"the alert message in {copy.channel} was gone; posted again",
+        )
+
+    async def delivery_failed(self, copy: SlackCopy) -> None:
+        await self._record(self._refused_entry(copy))
         await self.save_copy(copy, permalink=False)
 
     async def save_copy(self, copy: SlackCopy, permalink: bool = True) -> None:
@@ -421,7 +411,9 @@ class AlertEffects:
     async def history(self, action: str, actor: Actor, *, key: str, **values: str | None) -> None:
         """One row of the alert's history (batched: written before the change's Slack calls).
         `values`: from_value, to_value, comment."""
-        entry = self.entry(action, actor, key=key, **values)
+        await self._record(self.entry(action, actor, key=key, **values))
+
+    async def _record(self, entry: HistoryEntry) -> None:
         if self.batched:
             self._write.entries.append(entry)
             return
