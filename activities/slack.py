@@ -529,6 +529,18 @@ class SlackActivities:
         posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
         return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
 
+    @activity.defn(name="slack.boomerang_filed")
+    async def boomerang_filed(self, req: DmRequest) -> DmRef:
+        """Under a typed top-level answer: which alert Parley filed it under."""
+        b = req.boomerang
+        channel = req.channel or await self._dm_channel(req.user_id)
+        text = (
+            f"🪃 Thanks! Parley filed your answer under <{b.console_url}|{escape(b.alert_title)}>"
+            f" (alert `{escape(b.alert_id)}`), for <@{b.asker.id}>'s question."
+        )
+        posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
+        return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
+
     def all(self) -> list[Any]:
         return [
             self.post_alert,
@@ -539,4 +551,5 @@ class SlackActivities:
             self.user_name,
             self.boomerang_dm,
             self.boomerang_reminder,
+            self.boomerang_filed,
         ]

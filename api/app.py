@@ -67,7 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         default=json_body_limit(settings),
-        per_path={"/slack/interactions": slack.MAX_BODY_BYTES},
+        per_path={
+            "/slack/interactions": slack.MAX_BODY_BYTES,
+            "/slack/events": slack.MAX_BODY_BYTES,
+        },
     )
     # Every error answer has one shape (api/errors.py), whichever layer refused the request.
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)

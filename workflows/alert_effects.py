@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy, ip_values
     from parley.slack.errors import permanent_code
+    from parley.store.questions import Question
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
 
 # Recording a deleted duplicate adds commands; the marker keeps runs that an older worker went on
@@ -407,6 +408,13 @@ class AlertEffects:
             to_value=to_value,
             comment=comment,
         )
+
+    def save_question(self, question: Question) -> None:
+        """A Boomerang question's row (issue 13), written with this change's other store writes.
+        Batched runs only: a legacy change has no store write to carry it, and no new command
+        may appear in a legacy replay."""
+        if self.batched:
+            self._write.questions.append(question)
 
     async def history(self, action: str, actor: Actor, *, key: str, **values: str | None) -> None:
         """One row of the alert's history (batched: written before the change's Slack calls).

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .driver import Driver
+from .events import Events
 from .faults import Fault, FaultRegistry
 from .ratelimit import RateLimiter
 from .server import ApiServer
@@ -42,6 +43,7 @@ class StandIn:
         self.host = host
         self.port = port
         self.driver = Driver(self)
+        self.events = Events(self)  # people typing in DMs, the App Home (issue 13)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
