@@ -16,6 +16,7 @@ from aiohttp import web
 from . import response_url
 from .api_common import ApiError, as_str
 from .api_conversations import OAUTH_SCOPES
+from .api_files import add_file_routes
 from .api_methods import METHODS
 from .faults import Fault
 from .stub_routes import add_stub_routes
@@ -111,6 +112,7 @@ class ApiServer:
         app.router.add_route("POST", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)
         add_stub_routes(app, self.standin)
+        add_file_routes(app, self.standin)
         return app
 
     def _call(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any, dict]:
