@@ -22,10 +22,16 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.slack import Posted, SlackActivities, flight_log, previous_heartbeat
+from activities.slack import (
+    Posted,
+    SlackActivities,
+    flight_log,
+    previous_heartbeat,
+)
 from parley.domain import Destination, SlackCopy
 from parley.slack.errors import PERMANENT, MessageGone
 from parley.slack.ui.alert import Rendered, render_alert
+from parley.slack.ui.event_json import Attachment
 from workflows.alert_types import AlertState
 
 T = TypeVar("T")
@@ -37,6 +43,8 @@ class Reply(BaseModel):
     key_suffix: str
     text: str
     blocks: list[dict[str, Any]] | None = None
+    # Uploaded into the same thread after the reply (the whole event, issue 13).
+    attachment: Attachment | None = None
 
 
 class PostAllRequest(BaseModel):
@@ -266,6 +274,20 @@ class SlackFanOut:
                 activity.logger.warning("reply in %s refused: %s", copy.channel, code)
                 return code, None
             raise
+        if reply.attachment is not None and copy.ts:
+            file_key = f"file/{key}"
+            may_exist = attempt.may_exist(file_key)
+            attempt.sent.add(file_key)  # from here on a retry looks for it before uploading
+            try:
+                await self.slack._upload_keyed(
+                    copy.channel, copy.ts, reply.attachment, may_exist=may_exist
+                )
+            except ApplicationError as exc:
+                code = _permanent_code(exc)
+                if not code:
+                    raise
+                # The reply already points to the console: a refused file loses nothing.
+                activity.logger.warning("file in %s refused: %s", copy.channel, code)
         return None, posted
 
     def all(self) -> list[Any]:

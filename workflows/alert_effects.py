@@ -308,6 +308,10 @@ class AlertEffects:
 
         await asyncio.gather(*(reply(c) for c in self.state.copies if c.ts and not c.failed))
 
+    async def reply_with(self, copy: SlackCopy, reply: Reply) -> None:
+        """A reply in one copy's thread with a file after it (batched generation only)."""
+        await self._deliver([copy], rerender=False, reply=reply)
+
     async def reply_in(
         self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
     ) -> None:

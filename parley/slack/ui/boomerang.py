@@ -6,12 +6,12 @@ from typing import Any
 
 from parley.slack.ui import ids
 from parley.slack.ui.alert import SEVERITY_EMOJI, Rendered
+from parley.slack.ui.event_json import event_text
 from parley.slack.ui.text import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
     escaped,
     plain,
-    pretty_json,
     truncate,
 )
 from workflows.boomerang_types import AnswerKind, BoomerangInput, BoomerangStatus
@@ -144,7 +144,8 @@ def dm(
         },
     ]
     if inp.first_event is not None:
-        text, cut = pretty_json(inp.first_event, EVENT_JSON_MAX)
+        event = event_text(inp.first_event, EVENT_JSON_MAX)
+        text = event.text
         blocks.append(
             {
                 "type": "rich_text",
@@ -153,15 +154,16 @@ def dm(
                 ],
             }
         )
-        if cut:
+        if not event.complete:
+            how = "cut short" if event.cut else "long values clipped"
             blocks.append(
                 {
                     "type": "context",
                     "elements": [
                         {
                             "type": "mrkdwn",
-                            "text": f"Event truncated to {EVENT_JSON_MAX} characters; "
-                            f"<{inp.console_url}|the console> has all of it.",
+                            "text": f"Event {how} to fit Slack; the whole event is in the file "
+                            f"below and in <{inp.console_url}|the console>.",
                         }
                     ],
                 }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from parley.slack.ui.alert import Rendered, console_url, severity_label
-from parley.slack.ui.text import FIELD_TEXT_MAX, escaped, mrkdwn, pretty_json, truncate
+from parley.slack.ui.event_json import event_text
+from parley.slack.ui.text import FIELD_TEXT_MAX, escaped, mrkdwn, truncate
 from workflows.alert_types import AlertState
 
-EVENT_JSON_MAX = 2500
+# The first event's share of a message (Slack takes ~13k characters of block text in all).
+EVENT_JSON_MAX = 3500
 FIELDS_PER_SECTION = 10
 MAX_ATTRIBUTE_SECTIONS = 4  # 40 attributes; the console has the rest
 VALUES_PER_ATTRIBUTE = 10
@@ -67,7 +69,8 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
         },
     ]
     if alert.first_event is not None:
-        text, cut = pretty_json(alert.first_event, EVENT_JSON_MAX)
+        event = event_text(alert.first_event, EVENT_JSON_MAX)
+        text = event.text
         blocks.append({"type": "section", "text": mrkdwn("*First event*")})
         # rich_text_preformatted shows the JSON literally: no mrkdwn, no mentions, no links.
         blocks.append(
@@ -78,15 +81,16 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
                 ],
             }
         )
-        if cut:
+        if not event.complete:
             link = console_url(console_base_url, alert.id)
+            how = "Cut short" if event.cut else "Long values clipped"
             blocks.append(
                 {
                     "type": "context",
                     "elements": [
                         mrkdwn(
-                            f"Truncated to {EVENT_JSON_MAX} characters: "
-                            f"<{link}|the console> has the whole event."
+                            f"{how} to fit Slack: the whole event is in the file below and in "
+                            f"<{link}|the console>."
                         )
                     ],
                 }
