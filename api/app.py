@@ -54,9 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.outbox = Outbox(app)
         relay = Relay(app.state.outbox)
         relay.start()
+        socket = None
+        if settings.slack_app_token:  # Socket Mode (issue 13): no public URL needed
+            from api.socket_mode import SocketModeListener
+
+            socket = SocketModeListener(app, settings)
+            socket.start()
         try:
             yield
         finally:
+            if socket is not None:
+                await socket.stop()
             await relay.stop()
             await app.state.db.dispose()
 

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     boomerang_escalate_after_seconds: float = 24 * 3600
     boomerang_expire_after_seconds: float = 7 * 24 * 3600
 
+    # Issue 13: Socket Mode. An app-level token (xapp-…, scope connections:write) makes the API
+    # receive interactions and events over Slack's WebSocket instead of its request URLs.
+    slack_app_token: str = ""
+
 
 class UnsafeSettings(RuntimeError):
     """The settings would run Parley with public secrets or without authentication."""

@@ -108,6 +108,7 @@ class ApiServer:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.standin.socket_mode.add_routes(app)  # before /api/{method}, which would match
         app.router.add_route("GET", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)

@@ -16,6 +16,7 @@ from .events import Events
 from .faults import Fault, FaultRegistry
 from .ratelimit import RateLimiter
 from .server import ApiServer
+from .socket_mode import SocketMode
 from .workspace import Workspace
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ class StandIn:
         self.port = port
         self.driver = Driver(self)
         self.events = Events(self)  # people typing in DMs, the App Home (issue 13)
+        self.socket_mode = SocketMode(self)  # apps.connections.open and the WebSocket
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
