@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from aiohttp import web
 
 from .driver import sign
 
@@ -231,3 +232,47 @@ def _rich_text(text: str) -> dict[str, Any]:
         "block_id": secrets.token_urlsafe(3),
         "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
     }
+
+
+def add_event_routes(app: web.Application, standin: StandIn) -> None:
+    """/_stub controls for a person at the keyboard (local stacks, `make run`)."""
+
+    async def body_of(request: web.Request) -> dict[str, Any]:
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text="body must be JSON") from exc
+        if not isinstance(data, dict):
+            raise web.HTTPBadRequest(text="body must be a JSON object")
+        return data
+
+    async def deliver(request: web.Request, make: Any) -> web.Response:
+        data = await body_of(request)
+        try:
+            event = make(data)
+        except (LookupError, TypeError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        delivery = await standin.events.send(event)
+        return web.json_response({"ok": delivery.ok, "attempts": delivery.attempts}, dumps=_dumps)
+
+    async def dm(request: web.Request) -> web.Response:
+        return await deliver(
+            request,
+            lambda d: standin.events.type_dm(str(d["user"]), str(d["text"]), d.get("thread_ts")),
+        )
+
+    async def home(request: web.Request) -> web.Response:
+        return await deliver(request, lambda d: standin.events.home_opened(str(d["user"])))
+
+    async def disconnect(request: web.Request) -> web.Response:
+        data = await body_of(request)
+        told = await standin.socket_mode.disconnect(str(data.get("reason", "refresh_requested")))
+        return web.json_response({"ok": True, "told": told})
+
+    app.router.add_post("/_stub/dm", dm)
+    app.router.add_post("/_stub/home_opened", home)
+    app.router.add_post("/_stub/socket/disconnect", disconnect)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -18,6 +18,7 @@ from .api_common import ApiError, as_str
 from .api_conversations import OAUTH_SCOPES
 from .api_files import add_file_routes
 from .api_methods import METHODS
+from .events import add_event_routes
 from .faults import Fault
 from .stub_routes import add_stub_routes
 
@@ -114,6 +115,7 @@ class ApiServer:
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)
         add_stub_routes(app, self.standin)
         add_file_routes(app, self.standin)
+        add_event_routes(app, self.standin)
         return app
 
     def _call(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any, dict]:
