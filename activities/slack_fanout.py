@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.home import HomePublisher
 from activities.slack import (
     Posted,
     SlackActivities,
@@ -61,6 +62,8 @@ class DeliverRequest(BaseModel):
     copies: list[SlackCopy]
     rerender: bool = True
     reply: Reply | None = None
+    # Slack users whose App Home this change touches: re-published after the copies (issue 13).
+    homes: list[str] = Field(default_factory=list)
 
 
 class CopyOutcome(BaseModel):
@@ -126,8 +129,19 @@ class _Attempt:
 
 
 class SlackFanOut:
-    def __init__(self, slack: SlackActivities) -> None:
+    def __init__(self, slack: SlackActivities, homes: HomePublisher | None = None) -> None:
         self.slack = slack
+        self.homes = homes
+
+    async def _publish_homes(self, user_ids: list[str], console_base_url: str) -> None:
+        """Best effort, never raised: a retry would redo the copies for a nicety, and the Home
+        catches up the next time its person opens it."""
+        if not user_ids or self.homes is None:
+            return
+        try:
+            await self.homes.publish(user_ids, console_base_url)
+        except Exception as exc:
+            activity.logger.warning("App Home of %s not re-published: %s", user_ids, exc)
 
     async def _each(
         self,
@@ -226,6 +240,7 @@ class SlackFanOut:
             apply,
             lambda i, code: CopyOutcome(target=req.copies[i].model_copy(update={"failed": code})),
         )
+        await self._publish_homes(req.homes, req.console_base_url)
         return FanOutResult(outcomes=outcomes)
 
     async def _rerender(

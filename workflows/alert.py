@@ -185,6 +185,9 @@ class AlertWorkflow:
             to_value=change.status.value,
             comment=comment,
         )
+        self.fx.touch_home(
+            st.assignee_id, change.actor.id if change.actor.source == "slack" else None
+        )
         await self._after_change(change.actor, "status", old.value, change.status.value, comment)
         if change.status.is_closed:
             await alert_boomerang.cancel_open(
@@ -199,6 +202,7 @@ class AlertWorkflow:
         if change.assignee_id and not name:
             name = await self.fx.user_name(change.assignee_id)
         old_id, old_name = st.assignee_id, st.assignee_name
+        self.fx.touch_home(old_id, change.assignee_id)
         st.assignee_id = change.assignee_id
         st.assignee_name = name if change.assignee_id else ""
         st.revision += 1

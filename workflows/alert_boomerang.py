@@ -118,6 +118,8 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
             asked_at=event.at,
         )
     )
+    if event.kind in ("asked", "answered", "expired", "cancelled", "undeliverable"):
+        fx.touch_home(info.recipient_id)
     denied = event.kind == "answered" and event.answer_kind == "no"
     if denied:  # the alert message itself shows the denial
         st.denied_by.append(info.recipient_id)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 
+from parley.store.questions import open_questions
 from tests.e2e.conftest import Stack
-from tests.e2e.test_boomerang import ALICE, BOB, CAROL, _actions, _alert, _ask, _dm, _texts, unique
+from tests.e2e.test_boomerang import ALICE, BOB, _actions, _alert, _ask, _dm, _texts, unique
 
 
 async def _answers(stack: Stack, alert_id: str) -> list[dict]:
     return [h for h in await stack.history(alert_id) if h["action"] == "boomerang_answered"]
 
 
-async def _wait_open_row(stack: Stack, recipient: str, count: int) -> None:
-    """The alert's workflow has recorded the question (and its DM) in the console store."""
-    from parley.store.questions import open_questions
+async def _wait_open_row(stack: Stack, recipient: str, alert_id: str) -> None:
+    """The alert's workflow has recorded its question (and the DM) in the console store."""
 
     async def recorded() -> bool:
         rows = await open_questions(stack.db, recipient)
-        return len([r for r in rows if r.dm_ts]) >= count
+        return any(r.dm_ts and r.alert_id == alert_id for r in rows)
 
-    await stack.wait_for(recorded, what=f"{count} open question(s) for {recipient}")
+    await stack.wait_for(recorded, what=f"the open question of {alert_id} for {recipient}")
 
 
 async def test_typed_thread_reply_is_the_answer_once(fresh: Stack) -> None:
@@ -28,11 +28,11 @@ async def test_typed_thread_reply_is_the_answer_once(fresh: Stack) -> None:
     question = unique("Was the 03:00 login from Lisbon you?")
     await _ask(fresh, state, BOB, question)
     dm = await _dm(fresh, BOB, question)
-    await _wait_open_row(fresh, BOB, 1)
+    await _wait_open_row(fresh, BOB, state.alert.id)
     events = fresh.standin.events
 
-    # A stranger (asked nothing) and the bot's own DM (echoed back by Slack) change nothing.
-    stranger = await events.send(events.type_dm(CAROL, "it was me, honest"))
+    # A stranger (Alice is never asked) and the bot's own DM (echoed back by Slack) change nothing.
+    stranger = await events.send(events.type_dm(ALICE, "it was me, honest"))
     own = await events.send(events.echo(dm["channel"], dm["ts"]))
     assert stranger.ok and own.ok
 
@@ -73,10 +73,10 @@ async def test_top_level_dm_answers_the_latest_question(fresh: Stack) -> None:
     q_old, q_new = unique("Did you rotate the key?"), unique("Did you log in from Oslo?")
     await _ask(fresh, older, BOB, q_old)
     await _dm(fresh, BOB, q_old)
-    await _wait_open_row(fresh, BOB, 1)
+    await _wait_open_row(fresh, BOB, older.alert.id)
     await _ask(fresh, newer, BOB, q_new)
     dm = await _dm(fresh, BOB, q_new)
-    await _wait_open_row(fresh, BOB, 2)
+    await _wait_open_row(fresh, BOB, newer.alert.id)
 
     delivery = await fresh.standin.events.send(fresh.standin.events.type_dm(BOB, "Oslo was me"))
     assert delivery.ok

@@ -65,7 +65,7 @@ async def test_socket_mode_clicks_answers_redelivery_and_disconnect(socket_stack
     submitted = await _ask(stack, state, BOB, question)
     assert submitted.status == 200 and not submitted.body, submitted
     dm = await _dm(stack, BOB, question)
-    await _wait_open_row(stack, BOB, 1)
+    await _wait_open_row(stack, BOB, state.alert.id)
 
     # A typed answer whose first ack is lost on the way back: redelivered, applied once.
     sm.drop_next_acks(1)

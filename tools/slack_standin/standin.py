@@ -199,6 +199,10 @@ class StandIn:
             rec = self.workspace.views.records.get(view_id)
             return copy.deepcopy(rec.errors) if rec else None
 
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The Home view last published for `user` (views.publish), or None."""
+        return self._read(lambda: self.workspace.homes.get(user))
+
     def journal(self) -> list[dict[str, Any]]:
         return self._read(lambda: self.workspace.journal)
 

@@ -168,36 +168,8 @@ def dm(
                     ],
                 }
             )
-    ref = ids.BoomerangRef(boomerang_id=inp.boomerang_id, recipient_id=inp.recipient_id).dump()
     if status == "open":
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "boomerang_actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_YES,
-                        "text": plain("Yes, this was me"),
-                        "style": "primary",
-                        "value": ref,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_NO,
-                        "text": plain("No, this wasn't me"),
-                        "style": "danger",
-                        "value": ref,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_REPLY,
-                        "text": plain("Reply…"),
-                        "value": ref,
-                    },
-                ],
-            }
-        )
+        blocks.append(answer_actions(inp.boomerang_id, inp.recipient_id, "boomerang_actions"))
     else:
         blocks.append(
             {
@@ -209,6 +181,37 @@ def dm(
         f"🪃 Question about {inp.alert_severity.value} alert {inp.alert_title}: {inp.question}"
     )
     return Rendered(text=escaped(fallback, FALLBACK_TEXT_MAX), blocks=blocks)
+
+
+def answer_actions(boomerang_id: str, recipient_id: str, block_id: str) -> dict[str, Any]:
+    """Yes / No / Reply…: on the DM, and on the recipient's App Home."""
+    ref = ids.BoomerangRef(boomerang_id=boomerang_id, recipient_id=recipient_id).dump()
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_YES,
+                "text": plain("Yes, this was me"),
+                "style": "primary",
+                "value": ref,
+            },
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_NO,
+                "text": plain("No, this wasn't me"),
+                "style": "danger",
+                "value": ref,
+            },
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_REPLY,
+                "text": plain("Reply…"),
+                "value": ref,
+            },
+        ],
+    }
 
 
 def closed_line(
