@@ -87,7 +87,17 @@ async def test_socket_mode_clicks_answers_redelivery_and_disconnect(socket_stack
     )
     assert res.status == 200, res
     await _status(stack, state.alert.id, Status.INVALID)
-    assert len(stack.standin.calls("apps.connections.open")) > opened
+    reopened = len(stack.standin.calls("apps.connections.open"))
+    assert reopened > opened
     assert len([e for e in sm.log if e["kind"] == "hello"]) > len(hello)
+
+    # The socket drops without a disconnect message: Parley reconnects, the click still lands.
+    assert await sm.drop_sockets() >= 1
+    res = await stack.standin.driver.click(
+        ALICE, copy.channel, copy.ts, ids.UPDATE_STATUS, selected_option=Status.OPEN.value
+    )
+    assert res.status == 200, res
+    await _status(stack, state.alert.id, Status.OPEN)
+    assert len(stack.standin.calls("apps.connections.open")) > reopened
     answers = await _answers(stack, state.alert.id)
     assert [a["comment"] for a in answers] == ["Yes, Porto was me"]

@@ -72,6 +72,10 @@ class SocketMode:
         """Send `disconnect` on every open socket; returns how many got it."""
         return await self._on_loop(self._disconnect(reason))
 
+    async def drop_sockets(self) -> int:
+        """Close every socket without a word, as a network failure would; returns how many."""
+        return await self._on_loop(self._drop())
+
     async def send_event(self, body: dict[str, Any], delivery: Delivery) -> None:
         """An events_api envelope, redelivered (retry_attempt 1..3) until it is acked."""
         await self._on_loop(self._send_event(body, delivery))
@@ -270,6 +274,14 @@ class SocketMode:
             )
         self.log.append({"kind": "disconnect", "reason": reason, "told": told})
         return told
+
+    async def _drop(self) -> int:
+        socks = [s for s in self._sockets if not s.closed]
+        for sock in socks:
+            self._draining.add(id(sock))
+            await sock.close(code=1001)  # "going away": what a proxy or a restart sends
+        self.log.append({"kind": "dropped", "count": len(socks)})
+        return len(socks)
 
     def reset(self) -> None:
         self._drop_acks = 0
