@@ -96,3 +96,21 @@ async def test_home_lists_open_questions_with_the_dm_buttons(fresh: Stack) -> No
         for e in b["elements"]
     }
     assert buttons == {ids.BOOMERANG_YES, ids.BOOMERANG_NO, ids.BOOMERANG_REPLY}
+
+    # Answered from the Home tab (no response_url there): recorded, and the Home updated.
+    value = next(
+        e["value"]
+        for b in home["blocks"]
+        if b["type"] == "actions" and state.alert.id in b.get("block_id", "")
+        for e in b["elements"]
+        if e["action_id"] == ids.BOOMERANG_YES
+    )
+    res = await fresh.standin.events.click_home(BOB, ids.BOOMERANG_YES, value=value)
+    assert res.status == 200
+
+    async def answered() -> bool:
+        history = await fresh.history(state.alert.id)
+        return any(h["action"] == "boomerang_answered" for h in history)
+
+    await fresh.wait_for(answered, what="the answer from the Home tab")
+    await fresh.wait_for(lambda: listed() is None, what="the question off Bob's Home")

@@ -101,3 +101,14 @@ async def test_socket_mode_clicks_answers_redelivery_and_disconnect(socket_stack
     assert len(stack.standin.calls("apps.connections.open")) > reopened
     answers = await _answers(stack, state.alert.id)
     assert [a["comment"] for a in answers] == ["Yes, Porto was me"]
+
+    # No worker running: the envelope is still acked in time (the stand-in waits 1.5 s).
+    await stack.stop_worker()
+    try:
+        res = await stack.standin.driver.click(
+            ALICE, copy.channel, copy.ts, ids.UPDATE_STATUS, selected_option=Status.TRIAGED.value
+        )
+        assert res.status == 200 and not res.problems, res
+    finally:
+        stack.start_worker()
+    await _status(stack, state.alert.id, Status.TRIAGED)

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from .driver import sign
+from .driver import InteractionResult, sign
+from .payloads import base_payload, build_action, find_element, new_trigger_id
 
 if TYPE_CHECKING:
     from .standin import StandIn
@@ -135,6 +136,35 @@ class Events:
             if home is not None:
                 event["view"] = copy.deepcopy(home)
             return self._callback(event)
+
+    async def click_home(
+        self, user: str, action_id: str, *, value: str | None = None
+    ) -> InteractionResult:
+        """`user` clicks a button on their Home tab: block_actions from a `home` view, with a
+        trigger_id but no response_url (docs.slack.dev/surfaces/app-home)."""
+        ws = self._standin.workspace
+        with ws.lock:
+            home = ws.homes.get(user)
+            if home is None:
+                raise LookupError(f"{user} has no Home view published")
+            block, el = find_element(home["blocks"], action_id, value)
+            action = build_action(
+                ws, block, el, value=value, selected_option=None, selected_user=None,
+                action_ts=f"{ws.now():.6f}",
+            )  # fmt: skip
+            trigger_id = new_trigger_id()
+            ws.add_trigger(trigger_id, user, None)
+            view = {k: v for k, v in copy.deepcopy(home).items() if k != "published"}
+            payload = base_payload(ws, "block_actions", user)
+            payload.update(
+                {
+                    "container": {"type": "view", "view_id": home["id"]},
+                    "trigger_id": trigger_id,
+                    "view": view,
+                    "actions": [action],
+                }
+            )
+        return await self._standin.driver._send(payload, None)
 
     # ----- delivery ------------------------------------------------------------------------
     async def send(self, body: dict[str, Any], *, retries: bool = True) -> Delivery:
