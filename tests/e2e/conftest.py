@@ -27,6 +27,7 @@ from parley.store.db import Database, migrate
 from tests.store.store_support import fresh_pg_database
 from tools.devstack import ApiServer
 from tools.slack_standin import StandIn
+from workflows.alert import AlertWorkflow
 from workflows.alert_types import AlertState, alert_workflow_id
 
 API_TOKEN = "test-api-token"
@@ -86,7 +87,7 @@ class Stack:
 
     async def state(self, alert_id: str) -> AlertState:
         handle = self.client.get_workflow_handle(alert_workflow_id(alert_id))
-        return await handle.query("state", result_type=AlertState)
+        return await handle.query(AlertWorkflow.state)
 
     async def wait_for(
         self, check: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
