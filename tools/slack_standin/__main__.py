@@ -28,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def from_args(args: argparse.Namespace) -> StandIn:
     """The stand-in these flags describe (also used by bench/standin_server.py)."""
-    return StandIn(
+    standin = StandIn(
         workspace_path=args.workspace,
         signing_secret=args.signing_secret,
         bot_token=args.bot_token,
@@ -38,15 +38,17 @@ def from_args(args: argparse.Namespace) -> StandIn:
         host=args.host,
         port=args.port,
     )
+    standin.events.events_url = args.events_url
+    standin.socket_mode.enabled = args.socket_mode
+    return standin
 
 
 def main(argv: list[str] | None = None) -> None:
-    standin = from_args(parse_args(argv))
+    args = parse_args(argv)
+    standin = from_args(args)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    standin.events.events_url = args.events_url
-    standin.socket_mode.enabled = args.socket_mode
     standin.start()
     print(standin.base_url, flush=True)
     if args.socket_mode:
