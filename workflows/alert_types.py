@@ -100,6 +100,8 @@ class AlertState(BaseModel):
     details_posted_at: dict[str, datetime] = Field(default_factory=dict)
     # The alert's IPs analysed on arrival, for the destinations that asked (None: none did).
     ip_intel: IpIntel | None = None
+    # The Slack user who closed the alert (their App Home lists it; issue 13), if one did.
+    closed_by: str | None = None
 
 
 class AlertWorkflowInput(BaseModel):

@@ -39,6 +39,11 @@ async def test_changes_name_the_people_whose_home_they_touch(client) -> None:  #
         await handle.signal(AlertWorkflow.set_status, _change(Status.RESOLVED, "s1", "benign"))
         await _until(lambda: _async(len(rec.homes) == 3))
         assert rec.homes[2] == ["U0ALICE", "U0CAROL"]
+        # Reopened from the console: Alice's "closed by you" changes too.
+        reopen = _change(Status.OPEN, "s2").model_copy(update={"actor": CONSOLE})
+        await handle.signal(AlertWorkflow.set_status, reopen)
+        await _until(lambda: _async(len(rec.homes) == 4))
+        assert rec.homes[3] == ["U0ALICE", "U0CAROL"]
         await handle.terminate("done")
 
 
