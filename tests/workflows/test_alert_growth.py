@@ -1,0 +1,126 @@
+"""Alerts that grow (issue 11): AlertWorkflow.grow on the real dev server, Slack and store faked.
+
+The "more events" window is the input's `growth_line_seconds` (the setting
+ALERT_GROWTH_LINE_SECONDS): a couple of seconds here stand in for the default minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import Client, WorkflowHandle
+
+from parley.domain import Status
+from tests.workflows.fakes import Recorder
+from tests.workflows.test_alert_workflow import (
+    _change,
+    _input,
+    _save,
+    _state,
+    _until,
+    client,  # noqa: F401 (fixture)
+    running,
+)
+from workflows.alert import AlertWorkflow
+from workflows.alert_types import AlertGrowth
+
+WINDOW = 1.5
+
+
+def _growth(count: int, previous: int, reopen: bool = False) -> AlertGrowth:
+    return AlertGrowth(
+        key=f"grow/{count}", event_count=count, previous_count=previous, reopen=reopen
+    )
+
+
+def _lines(rec: Recorder) -> list[str]:
+    return [r.text for r in rec.replies if "more event" in r.text]
+
+
+async def _posted(handle: WorkflowHandle, rec: Recorder) -> None:
+    async def both() -> bool:
+        return len([c for c in (await _state(handle)).copies if c.ts]) == 2
+
+    await _until(both)
+
+
+async def test_growth_rerenders_every_copy_and_lines_once_per_window(client: Client) -> None:  # noqa: F811
+    rec = Recorder()
+    inp = _input(event_count=3).model_copy(update={"growth_line_seconds": WINDOW})
+    async with running(client, rec, inp) as handle:
+        await _posted(handle, rec)
+        await handle.signal(AlertWorkflow.grow, _growth(12, 3))
+        await handle.signal(AlertWorkflow.grow, _growth(57, 12))
+        await handle.signal(AlertWorkflow.grow, _growth(57, 12))  # the same growth again
+        await handle.signal(AlertWorkflow.grow, _growth(40, 12))  # late and smaller: nothing
+
+        async def first_line() -> bool:
+            return len(_lines(rec)) == 2  # one line in each of the two threads
+
+        await _until(first_line)
+        assert _lines(rec) == [":chart_with_upwards_trend: 54 more events (57 in all)"] * 2
+        await asyncio.sleep(WINDOW + 0.5)
+        assert len(_lines(rec)) == 2  # nothing more happened: no more lines
+
+        await handle.signal(AlertWorkflow.grow, _growth(80, 57))
+
+        async def second_line() -> bool:
+            return len(_lines(rec)) == 4
+
+        await _until(second_line)
+        assert _lines(rec)[2:] == [":chart_with_upwards_trend: 23 more events (80 in all)"] * 2
+        grew = [h for h in rec.history if h.action == "events_added"]
+        assert [(h.from_value, h.to_value) for h in grew] == [
+            ("3", "12"),
+            ("12", "57"),
+            ("57", "80"),
+        ]
+        # Every growth re-rendered both copies, the last with 80 events.
+        assert len(rec.updates) == 6
+        assert {u.target.channel for u in rec.updates[-2:]} == {"C0ALERTS", "C0CRIT"}
+        assert all(u.state.alert.event_count == 80 for u in rec.updates[-2:])
+        st = await _state(handle)
+        assert (st.alert.event_count, st.status, st.growth_line_due) == (80, Status.OPEN, None)
+        await _save(handle, "alert_grows")
+        await handle.terminate("done")
+
+
+async def test_growth_of_a_closed_alert_is_recorded_and_reopens_only_if_asked(
+    client: Client,  # noqa: F811
+) -> None:
+    rec = Recorder()
+    inp = _input(event_count=1).model_copy(update={"growth_line_seconds": WINDOW})
+    async with running(client, rec, inp) as handle:
+        await _posted(handle, rec)
+        await handle.signal(
+            AlertWorkflow.set_status, _change(Status.RESOLVED, "k1", comment="benign")
+        )
+        await handle.signal(AlertWorkflow.grow, _growth(5, 1))
+
+        async def recorded() -> bool:
+            return any(h.action == "events_added" for h in rec.history)
+
+        await _until(recorded)
+        await asyncio.sleep(WINDOW + 0.5)
+        st = await _state(handle)
+        assert (st.status, st.alert.event_count) == (Status.RESOLVED, 5)
+        grew = next(h for h in rec.history if h.action == "events_added")
+        assert "not reopened" in (grew.comment or "")
+        assert _lines(rec) == []  # a closed alert's thread stays quiet
+
+        await handle.signal(AlertWorkflow.grow, _growth(9, 5, reopen=True))
+
+        async def reopened() -> bool:
+            return (await _state(handle)).status is Status.OPEN
+
+        await _until(reopened)
+        changes = [h for h in rec.history if h.action == "status_changed"]
+        assert [(h.from_value, h.to_value) for h in changes][-1] == ("Resolved", "Open")
+        assert any("Resolved → Open" in r.text for r in rec.replies)
+
+        async def line() -> bool:
+            return len(_lines(rec)) == 2
+
+        await _until(line)
+        assert _lines(rec) == [":chart_with_upwards_trend: 4 more events (9 in all)"] * 2
+        await handle.terminate("done")
