@@ -15,7 +15,8 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api import errors
 from api.deps import get_db, get_settings, require_token
@@ -94,7 +95,20 @@ async def create_panther_alert(
     """Point a Panther Custom Webhook destination here, with the header `Authorization: Bearer
     <PARLEY_API_TOKEN>`. A retry of an alert Parley has is a quick 200 and changes nothing."""
     raw = await request.json()  # as sent, unknown fields included (FastAPI parsed it already)
-    return await take_in(panther.to_alert(payload, raw), request, response, db, settings)
+    try:
+        alert = panther.to_alert(payload, raw)
+    except ValidationError as exc:  # valid for Panther, not as an alert (a blank title, say)
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", *panther.payload_loc(e["loc"])),
+                    "msg": e["msg"],
+                    "type": e["type"],
+                }
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+        ) from None
+    return await take_in(alert, request, response, db, settings)
 
 
 @router.post(

@@ -63,6 +63,25 @@ class PantherAlert(BaseModel):
         return value
 
 
+# Where an alert field came from in Panther's payload, for error messages.
+PAYLOAD_FIELDS = {
+    "id": "alertId",
+    "rule_id": "id",
+    "rule_name": "name",
+    "created_at": "createdAt",
+    "summary_attributes": "alertContext",
+    "source_url": "link",
+}
+
+
+def payload_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """An AlertIn error's location as the Panther field it came from."""
+    if not loc:
+        return loc
+    head = loc[0]
+    return (PAYLOAD_FIELDS.get(head, head) if isinstance(head, str) else head, *loc[1:])
+
+
 def alert_id(payload: PantherAlert) -> str:
     """Panther's `alertId`; a payload without one (policies in older Panthers) gets a stable
     id from the detection and its time, so Panther's retries still land on one alert."""

@@ -17,6 +17,14 @@ from parley.store.db import Database
 from parley.store.models import AlertRow
 
 EVENTS_KEPT = 100  # AlertIn.events' own cap
+# Counts are compared in a BIGINT column: a larger one (AlertIn takes any int) counts as this.
+MAX_COUNT = 2**62
+
+
+def stored_count(alert: AlertIn) -> int:
+    return min(alert.effective_event_count, MAX_COUNT)
+
+
 CLAIM_TRIES = 8
 
 
@@ -31,7 +39,7 @@ class Growth(BaseModel):
 def _grown(stored: AlertIn, known: int, incoming: AlertIn) -> Growth | None:
     """What `incoming` adds to the stored alert; None when it adds nothing."""
     new_events = [e for e in incoming.events if e not in stored.events]
-    count = max(incoming.effective_event_count, known + len(new_events))
+    count = min(max(stored_count(incoming), known + len(new_events)), MAX_COUNT)
     if count <= known:
         return None
     return Growth(previous_count=known, event_count=count, new_events=new_events)
@@ -52,7 +60,7 @@ async def grow_alert(db: Database, incoming: AlertIn) -> Growth | None:
         if row is None:
             return None
         stored = AlertIn.model_validate(row.payload)
-        known = row.event_count if row.event_count is not None else stored.effective_event_count
+        known = row.event_count if row.event_count is not None else stored_count(stored)
         growth = _grown(stored, known, incoming)
         if growth is None:
             return None

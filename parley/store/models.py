@@ -92,7 +92,7 @@ class AlertRow(Base):
     # The alert's event count as intake last took it (issue 11: alerts that grow). A growth is
     # claimed by a conditional UPDATE on it, so of concurrent growths each is applied once.
     # NULL for alerts stored before it existed (their payload has the count).
-    event_count: Mapped[int | None] = mapped_column(Integer)
+    event_count: Mapped[int | None] = mapped_column(BigInteger)
 
     # Keyset pagination walks (created_at, alert_id) newest first, optionally per filter.
     __table_args__ = (

@@ -109,7 +109,7 @@ def claim_statement(db: Database, alert: AlertIn, workflow_id: str) -> Any:
             resolution_comment=None,
             workflow_id=workflow_id,
             payload=alert.model_dump(mode="json"),
-            event_count=alert.effective_event_count,
+            event_count=min(alert.effective_event_count, 2**62),  # store.growth.MAX_COUNT
         )
         .on_conflict_do_nothing(index_elements=["alert_id"])
         .returning(AlertRow.alert_id)

@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     # NULL for alerts stored before: intake reads their count from the payload.
-    op.add_column("alerts", sa.Column("event_count", sa.Integer(), nullable=True))
+    op.add_column("alerts", sa.Column("event_count", sa.BigInteger(), nullable=True))
     op.add_column(
         "destinations",
         sa.Column("reopen_on_growth", sa.Boolean(), nullable=False, server_default=sa.false()),
