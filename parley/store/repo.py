@@ -343,6 +343,11 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
         summary_attributes=payload.get("summary_attributes", {}),
         event_count=payload.get("event_count", 1),
         first_event=payload.get("first_event"),
+        description=payload.get("description") or "",
+        tags=payload.get("tags") or [],
+        source=payload.get("source") or "",
+        source_url=payload.get("source_url"),
+        raw=payload.get("raw"),
         history=[
             HistoryItem(
                 key=h.key,

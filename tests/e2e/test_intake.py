@@ -90,6 +90,15 @@ async def test_panther_payloads_as_documented(fresh: Stack) -> None:
     )
     # The whole payload, unknown field included, is kept for Show Alert Details and the console.
     assert state.alert.raw == rule
+    detail = (await fresh.http.get(f"/alerts/{ids_[0]}", headers=fresh.auth())).json()
+    assert (detail["description"], detail["tags"]) == (rule["description"], rule["tags"])
+    assert detail["raw"]["futureField"] == "Panther added this later"
+    page = await fresh.http.get(
+        f"/alerts/{ids_[0]}", headers=fresh.auth() | {"Accept": "text/html"}
+    )
+    assert f'<a href="{rule["link"]}">View in Panther</a>' in page.text
+    assert rule["description"] in page.text and "<code>Initial Access</code>" in page.text
+    assert "Panther added this later" in page.text
     for alert_id, copies in ((ids_[1], 2), (ids_[2], 1)):  # Critical: both; Info: one
         st = await fresh.wait_posted(alert_id, copies)
         assert all(c.ts and not c.failed for c in st.copies)
