@@ -88,6 +88,10 @@ async def test_panther_payloads_as_documented(fresh: Stack) -> None:
     assert {"198.51.100.23", "203.0.113.7", "2001:db8::7"} <= set(
         await _intel_options(fresh, state)
     )
+    # A link button: Slack opens the URL and tells Parley, which only acknowledges.
+    first = state.copies[0]
+    click = await fresh.standin.driver.click(ALICE, first.channel, first.ts, ids.VIEW_IN_SOURCE)
+    assert click.status == 200
     # The whole payload, unknown field included, is kept for Show Alert Details and the console.
     assert state.alert.raw == rule
     detail = (await fresh.http.get(f"/alerts/{ids_[0]}", headers=fresh.auth())).json()
