@@ -11,6 +11,7 @@ answers 503 with Retry-After (api/app.py), quickly, and nothing is changed.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Any
 
@@ -24,7 +25,7 @@ from api.outbox import Outbox
 from api.signals import Refusal, signal_alert
 from parley.domain import SYSTEM, Actor, AlertIn, Destination, HistoryEntry, Status
 from parley.intake import panther
-from parley.intake.mapping import MappedAlertInvalid
+from parley.intake.mapping import MappedAlertInvalid, Mapping
 from parley.settings import Settings
 from parley.store import outbox as queue
 from parley.store import repo
@@ -132,6 +133,53 @@ async def create_mapped_alert(
     mapping = request.app.state.mappings.get(name)
     if mapping is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no intake mapping named {name[:64]!r}")
+    return await _mapped(mapping, payload, request, response, db, settings)
+
+
+# Senders that cannot set a header (Splunk's stock webhook) put a per-mapping secret in the URL
+# instead (`path_secret_env`); these routes check it in place of the bearer token.
+secret_router = APIRouter()
+
+
+@secret_router.post(
+    "/alerts/in/{name}/{secret}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IntakeResult,
+    responses={
+        **INTAKE_RESPONSES,
+        **errors.responses(401, 404, e404="No mapping of that name takes a secret URL"),
+    },
+    summary="A mapped source that cannot send headers: the mapping's secret in the URL",
+)
+async def create_mapped_alert_by_secret(
+    name: str,
+    secret: str,
+    payload: dict[str, Any],
+    request: Request,
+    response: Response,
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> Any:
+    mapping = request.app.state.mappings.get(name)
+    if mapping is None or mapping.path_secret is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no intake mapping named {name[:64]!r} takes a secret URL"
+        )
+    given = secret.encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(given, mapping.path_secret.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong secret for this mapping")
+    return await _mapped(mapping, payload, request, response, db, settings)
+
+
+async def _mapped(
+    mapping: Mapping,
+    payload: dict[str, Any],
+    request: Request,
+    response: Response,
+    db: Database,
+    settings: Settings,
+) -> Any:
+    name = mapping.name
     try:
         alert = mapping.to_alert(payload)
     except MappedAlertInvalid as exc:

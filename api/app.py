@@ -99,6 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(require_token), Depends(storable_input)],
         responses=errors.responses(400, 401, 413, 415, 422, 503),
     )
+    app.include_router(
+        alerts.secret_router,
+        dependencies=[Depends(storable_input)],
+        responses=errors.responses(400, 413, 415, 422, 503),
+    )
     app.include_router(slack.router)
     _include_console(app)
 

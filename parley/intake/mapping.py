@@ -23,7 +23,9 @@ the mapping and the fields (the API answers 422).
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +63,8 @@ REQUIRED = ("id", "title", "rule_id", "created_at")
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 # `/alerts/{id}/status` and `/alerts/{id}/assignee` are console routes.
 RESERVED_NAMES = {"status", "assignee"}
+MIN_PATH_SECRET = 24
+log = logging.getLogger("parley.intake")
 TEXT_LIMITS = {"title": 1000, "rule_name": 500, "runbook": 20_000, "description": 5000}
 
 
@@ -86,6 +90,9 @@ class _Spec(BaseModel):
     severities: dict[str, Severity] = Field(default_factory=dict)
     default_severity: Severity | None = None
     keep_raw: bool = True  # the payload as sent, for Show Alert Details
+    # For senders that cannot set a header (Splunk's stock webhook): the environment variable
+    # holding a secret that may stand in the URL instead, POST /alerts/in/<name>/<secret>.
+    path_secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,99}$")
 
 
 class _File(BaseModel):
@@ -102,6 +109,8 @@ class Mapping:
     severities: dict[str, Severity] = field(default_factory=dict)
     default_severity: Severity | None = None
     keep_raw: bool = True
+    # None: this mapping takes the bearer token only. Kept out of repr (logs, tracebacks).
+    path_secret: str | None = field(default=None, repr=False)
 
     def to_alert(self, payload: Any) -> AlertIn:
         """The alert this payload maps to; raises MappedAlertInvalid."""
@@ -240,8 +249,19 @@ def parse_mappings(text: str, origin: str = "<mappings>") -> dict[str, Mapping]:
                 raise MappingError(
                     f"{at}, field {fname!r}: `{expression}` is not JMESPath: {exc}"
                 ) from None
+        path_secret = None
+        if m.path_secret_env:
+            path_secret = os.environ.get(m.path_secret_env, "").strip() or None
+            if path_secret is not None and len(path_secret) < MIN_PATH_SECRET:
+                raise MappingError(
+                    f"{at}: {m.path_secret_env} (path_secret_env) is shorter than "
+                    f"{MIN_PATH_SECRET} characters"
+                )
+            if path_secret is None:
+                log.warning("%s: %s is not set; the secret URL is off", at, m.path_secret_env)
         out[name] = Mapping(
             name=name,
+            path_secret=path_secret,
             source=m.source,
             expressions=expressions,
             severities={k.strip().lower(): v for k, v in m.severities.items()},

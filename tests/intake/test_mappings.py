@@ -157,3 +157,19 @@ def test_flatten_keeps_every_value_of_a_field_under_one_dotted_name() -> None:
         node = node["x"]
     node["ip"] = "192.0.2.3"
     assert flatten(deep) == {}  # bounded depth, no recursion error
+
+
+def test_a_path_secret_comes_from_the_environment_and_must_be_long(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "mappings:\n  s:\n    source: S\n    default_severity: Low\n"
+        "    path_secret_env: PARLEY_TEST_PATH_SECRET\n"
+        "    fields: {id: a, title: b, rule_id: c, created_at: d}\n"
+    )
+    monkeypatch.delenv("PARLEY_TEST_PATH_SECRET", raising=False)
+    assert parse_mappings(text)["s"].path_secret is None  # unset: the secret URL is off
+    monkeypatch.setenv("PARLEY_TEST_PATH_SECRET", "short")
+    with pytest.raises(MappingError, match=r"PARLEY_TEST_PATH_SECRET .* shorter than 24"):
+        parse_mappings(text)
+    monkeypatch.setenv("PARLEY_TEST_PATH_SECRET", "s" * 30)
+    mapping = parse_mappings(text)["s"]
+    assert mapping.path_secret == "s" * 30 and "s" * 30 not in repr(mapping)
