@@ -7,8 +7,12 @@ ALERT_GROWTH_LINE_SECONDS): a couple of seconds here stand in for the default mi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
+import pytest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from parley.domain import Status
 from tests.workflows.fakes import Recorder
@@ -21,6 +25,7 @@ from tests.workflows.test_alert_workflow import (
     client,  # noqa: F401 (fixture)
     running,
 )
+from tools.devstack import dev_server_options
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import AlertGrowth
 
@@ -110,17 +115,66 @@ async def test_growth_of_a_closed_alert_is_recorded_and_reopens_only_if_asked(
 
         await handle.signal(AlertWorkflow.grow, _growth(9, 5, reopen=True))
 
-        async def reopened() -> bool:
-            return (await _state(handle)).status is Status.OPEN
+        async def reopened() -> bool:  # state first, then history and the thread replies
+            told = [r for r in rec.replies if "Resolved → Open" in r.text]
+            return (await _state(handle)).status is Status.OPEN and len(told) == 2
 
         await _until(reopened)
         changes = [h for h in rec.history if h.action == "status_changed"]
         assert [(h.from_value, h.to_value) for h in changes][-1] == ("Resolved", "Open")
-        assert any("Resolved → Open" in r.text for r in rec.replies)
 
         async def line() -> bool:
             return len(_lines(rec)) == 2
 
         await _until(line)
         assert _lines(rec) == [":chart_with_upwards_trend: 4 more events (9 in all)"] * 2
+        await handle.terminate("done")
+
+
+@pytest.fixture(scope="module")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping_v2(
+        **dev_server_options("frontend.WorkflowTimeSkippingEnabled=true")
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def test_default_minute_on_virtual_time(skipping_env: WorkflowEnvironment) -> None:
+    """The issue's case with the real default: 3 → 12 → 57 within a minute, then 80 two
+    minutes later, ends with 80 and two lines in each thread (time-skipping V2 server)."""
+    rec = Recorder()
+    inp = _input(event_count=3)
+    assert inp.growth_line_seconds == 60
+    async with running(skipping_env.client, rec, inp) as handle:
+        await _posted(handle, rec)
+        await handle.signal(AlertWorkflow.grow, _growth(12, 3))
+        await handle.signal(AlertWorkflow.grow, _growth(57, 12))
+
+        async def grew(n: int) -> bool:
+            return len([h for h in rec.history if h.action == "events_added"]) == n
+
+        async def lines(n: int) -> bool:
+            return len(_lines(rec)) == n
+
+        await _until(lambda: grew(2))
+        assert _lines(rec) == []  # the window is still open
+        await skipping_env.fast_forward(handle, timedelta(seconds=61))
+        await _until(lambda: lines(2))
+        await skipping_env.fast_forward(handle, timedelta(minutes=2))
+        await handle.signal(AlertWorkflow.grow, _growth(80, 57))
+        await _until(lambda: grew(3))
+        await skipping_env.fast_forward(handle, timedelta(seconds=61))
+        await _until(lambda: lines(4))
+        await skipping_env.fast_forward(handle, timedelta(minutes=5))
+        await asyncio.sleep(0.5)
+        assert [line.split(" ", 1)[1] for line in _lines(rec)] == [
+            "54 more events (57 in all)",
+            "54 more events (57 in all)",
+            "23 more events (80 in all)",
+            "23 more events (80 in all)",
+        ]
+        assert all(u.state.alert.event_count == 80 for u in rec.updates[-2:])
         await handle.terminate("done")
