@@ -275,7 +275,8 @@ class AlertWorkflow:
             # Recorded and told like any status change (history, thread reply, every copy).
             change = StatusChange(status=Status.OPEN, actor=SYSTEM, key=f"reopen/{growth.key}")
             await self._apply_status(change)
-        else:
+        elif not self._bigger_growth_queued(growth.event_count):
+            # A burst of growths re-renders once, for the last: the next one would redo it.
             st.revision += 1
             await self.fx.rerender_only()
         if closed and not reopen:
@@ -283,6 +284,9 @@ class AlertWorkflow:
             return
         if st.growth_line_due is None:
             st.growth_line_due = workflow.now() + timedelta(seconds=self._inp.growth_line_seconds)
+
+    def _bigger_growth_queued(self, count: int) -> bool:
+        return any(isinstance(c, AlertGrowth) and c.event_count > count for c in self._inbox)
 
     def _growth_line_in(self) -> timedelta | None:
         """How long until the pending "more events" line is due (zero: now); None: none."""
