@@ -1,5 +1,6 @@
-"""A mapped source that cannot send headers (Splunk's stock webhook) authenticates with its
-mapping's secret in the URL, on that route only (issue 11)."""
+"""Intake routes of issue 11 on the app alone (no worker): a mapped source that cannot send
+headers authenticates with its mapping's secret in the URL, on that route only; an alert that
+grows after its workflow has ended is still recorded in its history."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api.harden_support import AUTH, running_app, settings_for
@@ -30,18 +33,23 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture
-async def client(
+async def app_and_client(
     temporal_env: WorkflowEnvironment,
     backend_url: str,
     standin: StandIn,
     monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     monkeypatch.setenv("PARLEY_SPLUNK_PATH_SECRET", SECRET)
     settings = settings_for(temporal_env, backend_url, standin.base_url).model_copy(
         update={"parley_intake_mappings": str(EXAMPLES / "intake-mappings.yaml")}
     )
     async with running_app(settings) as pair:
-        yield pair[1]
+        yield pair
+
+
+@pytest.fixture
+def client(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return app_and_client[1]
 
 
 def _splunk() -> dict:
@@ -63,3 +71,31 @@ async def test_the_secret_url_stands_in_for_the_bearer_token(client: httpx.Async
     assert no_token.status_code == 401
     with_token = await client.post("/alerts/in/splunk", json=_splunk(), headers=AUTH)
     assert with_token.status_code in (201, 202)
+
+
+async def test_growth_after_the_workflow_ended_is_recorded(
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = app_and_client
+    alert: dict[str, Any] = {
+        "id": f"g-{uuid.uuid4().hex[:12]}",
+        "title": "Brute force",
+        "severity": "High",
+        "rule_id": "r",
+        "created_at": "2026-11-30T07:00:00Z",
+        "event_count": 3,
+    }
+    created = await client.post("/alerts", json=alert, headers=AUTH)
+    assert created.status_code == 201, created.text
+    handle = app.state.temporal.get_workflow_handle(created.json()["workflow_id"])
+    await handle.terminate("past retention, say")
+    grown = await client.post("/alerts", json=dict(alert, event_count=9), headers=AUTH)
+    assert grown.status_code == 200
+    assert (grown.json()["updated"], grown.json()["event_count"]) == (True, 9)
+    detail = (await client.get(f"/alerts/{alert['id']}", headers=AUTH)).json()
+    rows = [h for h in detail["history"] if h["action"] == "events_added"]
+    assert [(h["from_value"], h["to_value"]) for h in rows] == [("3", "9")]
+    assert "after the alert's workflow ended" in rows[0]["comment"]
+    assert detail["event_count"] == 9
+    again = await client.post("/alerts", json=dict(alert, event_count=9), headers=AUTH)
+    assert again.json()["updated"] is False  # the same payload again changes nothing
