@@ -99,3 +99,44 @@ async def test_growth_after_the_workflow_ended_is_recorded(
     assert detail["event_count"] == 9
     again = await client.post("/alerts", json=dict(alert, event_count=9), headers=AUTH)
     assert again.json()["updated"] is False  # the same payload again changes nothing
+
+
+async def test_a_destination_that_reopens_on_growth_says_so_in_the_signal(
+    app_and_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = app_and_client
+    rule = f"reopen.{uuid.uuid4().hex[:8]}"
+    made = await client.post(
+        "/destinations",
+        json={"name": rule, "channel": "C0REOPEN", "rule_ids": [rule], "reopen_on_growth": True},
+        headers=AUTH,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["reopen_on_growth"] is True
+
+    async def grow_signals(rule_id: str) -> list[dict[str, Any]]:
+        alert = {
+            "id": f"r-{uuid.uuid4().hex[:12]}",
+            "title": "t",
+            "severity": "Low",
+            "rule_id": rule_id,
+            "created_at": "2026-11-30T07:00:00Z",
+        }
+        first = await client.post("/alerts", json=alert, headers=AUTH)
+        assert first.status_code == 201
+        grown = await client.post("/alerts", json=dict(alert, event_count=4), headers=AUTH)
+        assert grown.json()["updated"] is True
+        handle = app.state.temporal.get_workflow_handle(first.json()["workflow_id"])
+        signals = []
+        async for event in handle.fetch_history_events():
+            attrs = event.workflow_execution_signaled_event_attributes
+            if event.HasField("workflow_execution_signaled_event_attributes"):
+                assert attrs.signal_name == "grow"
+                signals.append(json.loads(attrs.input.payloads[0].data))
+        await handle.terminate("done")
+        return signals
+
+    [reopening] = await grow_signals(rule)
+    assert (reopening["event_count"], reopening["reopen"]) == (4, True)
+    [quiet] = await grow_signals("some.other.rule")  # none of its destinations reopens
+    assert quiet["reopen"] is False
