@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ SIGNING_SECRET = "test-signing-secret"
 SECRET_KEY = "test-secret-key-that-signs-modal-metadata"
 BOT_TOKEN = "xoxb-test-token"
 SLACK_TIMEOUT = 2.0
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+GROWTH_WINDOW = 2.0
 
 
 @pytest.fixture(scope="session")
@@ -183,6 +186,9 @@ async def _stack(
         slack_workspace_post_burst=400,
         # Tests post many alerts of one rule; tests/e2e/test_storm.py turns storms on for its own.
         parley_storm_threshold=0,
+        # Issue 11: the shipped intake mappings, and a "more events" window of seconds, not 60.
+        parley_intake_mappings=str(EXAMPLES / "intake-mappings.yaml"),
+        alert_growth_line_seconds=GROWTH_WINDOW,
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)
