@@ -2,7 +2,7 @@
 recipient's App Home lists.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006 (re-chained after merging main, which brought 0006_intake)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels = None
 depends_on = None
 
