@@ -41,9 +41,7 @@ async def update_status(click: Click) -> None:
 
 async def set_assignee(click: Click) -> None:
     alert_id = alert_id_of(click)
-    change = AssigneeChange(
-        assignee_id=click.action.get("selected_user"), **click.origin(alert_id)
-    )
+    change = AssigneeChange(assignee_id=click.action.get("selected_user"), **click.origin(alert_id))
     await signal_alert(click.request.app, alert_id, AlertWorkflow.set_assignee, change)
 
 

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     parley_intake_mappings: str | None = Field(default=None, description="YAML mappings file")
     alert_growth_line_seconds: float = Field(default=60.0, gt=0)
 
+    # Issue 13: Socket Mode. An app-level token (xapp-…, scope connections:write) makes the API
+    # receive interactions and events over Slack's WebSocket instead of its request URLs.
+    slack_app_token: str = ""
+
 
 class UnsafeSettings(RuntimeError):
     """The settings would run Parley with public secrets or without authentication."""

@@ -85,7 +85,8 @@ def _boomerang_click_through(standin: str, ts: str) -> None:
 
 
 @pytest.mark.slow
-def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
+def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path, socket_mode: bool) -> None:
     ports = {name: _free_port() for name in ("api", "standin", "temporal", "ui")}
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEMPORAL_", "DATABASE"))
@@ -99,6 +100,9 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
         PYTHONUNBUFFERED="1",
     )
     env.pop("PARLEY_API_TOKEN", None)
+    env.pop("PARLEY_SOCKET_MODE", None)
+    if socket_mode:  # the README's `PARLEY_SOCKET_MODE=1 make run`
+        env["PARLEY_SOCKET_MODE"] = "1"
     log = (tmp_path / "stack.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tools.devstack"],
@@ -152,6 +156,10 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path) -> None:
         _boomerang_click_through(standin, ts)
         page = httpx.get(f"{api}/alerts/{alert['id']}", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "Triaged" in page.text
+        # Over the socket, or over the request URL: the stand-in says which carried the clicks.
+        opened = httpx.get(f"{standin}/_stub/calls", params={"method": "apps.connections.open"})
+        assert bool(opened.json()["calls"]) is socket_mode
+        assert ("Socket Mode" in printed) is socket_mode
     finally:
         proc.send_signal(signal.SIGINT)
         try:
