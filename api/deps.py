@@ -43,18 +43,18 @@ async def get_temporal(request: Request) -> Any:
     return client
 
 
-TOKEN_COOKIE = "parley_token"
+SESSION_COOKIE = "parley_session"
 
-# Declared for OpenAPI (a security scheme on the routes that need it); `token_ok` does the check
-# itself because the console also takes the cookie, and an empty token turns auth off.
+# Declared for OpenAPI (a security scheme on the routes that need it); `token_ok` and the
+# console (api/console_auth.py) do the checks themselves, and an empty token turns auth off.
 bearer = HTTPBearer(
     auto_error=False, scheme_name="bearer", description="PARLEY_API_TOKEN as a bearer token"
 )
 token_cookie = APIKeyCookie(
-    name=TOKEN_COOKIE,
+    name=SESSION_COOKIE,
     auto_error=False,
     scheme_name="cookie",
-    description="PARLEY_API_TOKEN in the cookie the console's sign-in page sets (HTML pages)",
+    description="the console's signed session cookie (HTML pages), set at sign-in",
 )
 
 
@@ -63,16 +63,13 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
-def token_ok(request: Request, allow_cookie: bool = False) -> bool:
-    """The bearer token (or, for the HTML console, the cookie its login sets) is right."""
+def token_ok(request: Request) -> bool:
+    """The bearer token is right (or none is configured)."""
     expected = request.app.state.settings.parley_api_token
     if not expected:
         return True
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and _same(given.strip(), expected):
-        return True
-    cookie = request.cookies.get(TOKEN_COOKIE, "") if allow_cookie else ""
-    return bool(cookie) and _same(cookie, expected)
+    return scheme.lower() == "bearer" and _same(given.strip(), expected)
 
 
 def require_token(request: Request, _credentials: Any = Security(bearer)) -> None:

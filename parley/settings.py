@@ -94,6 +94,23 @@ class Settings(BaseSettings):
     boomerang_escalate_after_seconds: float = 24 * 3600
     boomerang_expire_after_seconds: float = 7 * 24 * 3600
 
+    # Issue 14: console sign-in (OpenID Connect: Sign in with Slack, or any OIDC provider) and
+    # roles. An empty discovery URL turns sign-in off: the console then takes PARLEY_API_TOKEN.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid email profile"
+    # Sessions (signed cookie, HttpOnly, SameSite=Lax, Secure when CONSOLE_BASE_URL is https).
+    console_session_seconds: int = Field(default=8 * 3600, gt=0)
+    # Roles by Slack user id, or by a Slack user group (usergroups.users.list, cached).
+    console_admins: list[str] = Field(default_factory=list)
+    console_analysts: list[str] = Field(default_factory=list)
+    console_admin_group: str = ""
+    console_analyst_group: str = ""
+    console_role_cache_seconds: float = 300.0
+    # The role of anyone else who signs in: viewer, analyst, admin, or none (refused).
+    console_default_role: str = "viewer"
+
 
 class UnsafeSettings(RuntimeError):
     """The settings would run Parley with public secrets or without authentication."""

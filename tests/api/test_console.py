@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api import console, destinations
+from api import console, console_auth, destinations
 from parley.domain import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
 from parley.settings import Settings
 from parley.store import repo
@@ -20,8 +20,8 @@ from tests.store.store_support import T0
 
 AUTH = {"Authorization": "Bearer t"}
 ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-# A browser that signed in to the console: the login page set this cookie.
-BROWSER = {"Accept": ACCEPT_HTML, "Cookie": "parley_token=t"}
+# A browser with the API token (the console takes it like a session; sign-in: test_console_auth).
+BROWSER = {"Accept": ACCEPT_HTML, "Authorization": "Bearer t"}
 XSS = "<script>alert(1)</script>"
 MakeAlert = Callable[..., AlertIn]
 
@@ -33,6 +33,7 @@ async def app(db: Database) -> FastAPI:
     app.include_router(destinations.router)
     app.state.db = db
     app.state.settings = Settings(parley_api_token="t")
+    console_auth.install(app, app.state.settings)
     return app
 
 
@@ -132,7 +133,7 @@ async def _full_alert(db: Database, make_alert: MakeAlert) -> AlertIn:
                 key=f"k{i}",
                 at=T0 + timedelta(minutes=i),
                 actor=Actor(source="slack", id="U1", name="<i>mallory</i>"),
-                action="status",
+                action="status_changed",
                 from_value=frm,
                 to_value=to,
                 comment="closing <b>now</b>" if to == "Resolved" else None,
@@ -189,11 +190,14 @@ async def test_detail_html_escapes(client: httpx.AsyncClient, db: Database, make
     assert "<script>" not in page and "<img" not in page and "<i>mallory" not in page
     assert "Login from &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "1. &lt;b&gt;check&lt;/b&gt; &amp; escalate" in page  # runbook
-    assert "user&lt;img src=x&gt;" in page and "bob&quot;&gt;&lt;script&gt;" in page
+    assert "user&lt;img src=x&gt;" in page and "bob&#34;&gt;&lt;script&gt;" in page
     assert "closing &lt;b&gt;now&lt;/b&gt;" in page and "&lt;i&gt;mallory&lt;/i&gt;" in page
     assert 'href="https://acme.slack.com/archives/C0SOC/p12"' in page
     assert "javascript:" not in page  # an unsafe permalink is not linked
-    assert "<td>Open → Triaged</td>" in page and "<td>Triaged → Resolved</td>" in page
+    # The timeline in words, one name for the person in every row.
+    assert page.count("&lt;i&gt;mallory&lt;/i&gt; changed status Open → Triaged") == 1
+    assert "&lt;i&gt;mallory&lt;/i&gt; changed status Triaged → Resolved" in page
+    assert "#soc" in page and "#evil" in page  # copies by channel name
     assert "Alice" in page and "benign" in page
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
 
@@ -201,37 +205,21 @@ async def test_detail_html_escapes(client: httpx.AsyncClient, db: Database, make
     assert r.status_code == 404 and "nope&lt;x&gt; not found" in r.text
 
 
-async def test_change_form_hook(
-    app: FastAPI, client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
-) -> None:
-    alert = make_alert()
-    await repo.claim_alert(db, alert, "wf")
-
-    def form(detail: AlertDetail, nonce: str) -> str:
-        return f'<form id="chg" data-alert="{detail.alert_id}"></form><script nonce="{nonce}">'
-
-    app.state.console_change_form = form
-    r = await client.get(f"/alerts/{alert.id}", headers=BROWSER)
-    nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"])
-    assert nonce and f'<script nonce="{nonce.group(1)}">' in r.text
-    assert f'data-alert="{alert.id}"' in r.text
-
-
-async def test_html_pages_ask_for_the_token_first(
+async def test_html_pages_ask_to_sign_in_first(
     client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
 ) -> None:
     alert = await _full_alert(db, make_alert)
-    for cookie in ({}, {"Cookie": "parley_token=wrong"}):
-        for path in (f"/alerts/{alert.id}", "/console"):
-            r = await client.get(path, headers={"Accept": ACCEPT_HTML, **cookie})
+    for extra in ({}, {"Authorization": "Bearer wrong"}, {"Cookie": "parley_session=forged"}):
+        for path in (f"/alerts/{alert.id}", "/console", f"/console/alerts/{alert.id}/live"):
+            r = await client.get(path, headers={"Accept": ACCEPT_HTML, **extra})
             assert r.status_code == 401, path
-            assert 'id="login"' in r.text and "alert(1)" not in r.text  # nothing leaks
-            nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"])
-            assert nonce and f'<script nonce="{nonce.group(1)}">' in r.text
+            assert "alert(1)" not in r.text  # nothing leaks
+            if not path.endswith("/live"):
+                assert 'action="/auth/token"' in r.text and 'name="csrf"' in r.text
 
 
 async def test_console_list_page(client: httpx.AsyncClient, db: Database, make_alert: MakeAlert):
-    client.cookies.set("parley_token", "t")
+    client.headers.update(BROWSER)
     alerts = [make_alert(title=f"{XSS} #{i}", severity=Severity.CRITICAL) for i in range(3)]
     alerts.append(make_alert(title="quiet", severity=Severity.INFO))
     for a in alerts:

@@ -49,7 +49,7 @@ def test_bearer_security_scheme_on_every_protected_route(openapi: dict[str, Any]
         "scheme": "bearer",
         "description": "PARLEY_API_TOKEN as a bearer token",
     }
-    assert schemes["cookie"]["in"] == "cookie" and schemes["cookie"]["name"] == "parley_token"
+    assert schemes["cookie"]["in"] == "cookie" and schemes["cookie"]["name"] == "parley_session"
     for name, op in operations(openapi):
         if name == "GET /healthz":
             assert "security" not in op

@@ -497,7 +497,7 @@ async def test_console_page_shows_history_and_a_change_form(fresh: Stack) -> Non
         f"/alerts/{alert['id']}",
         headers={
             "Accept": "text/html",
-            "Cookie": f"parley_token={fresh.settings.parley_api_token}",
+            "Authorization": f"Bearer {fresh.settings.parley_api_token}",
         },
     )
     assert page.status_code == 200
