@@ -18,6 +18,7 @@ from .api_common import ApiError, as_str
 from .api_conversations import OAUTH_SCOPES
 from .api_methods import METHODS
 from .faults import Fault
+from .oidc import add_oidc_routes
 from .stub_routes import add_stub_routes
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class ApiServer:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
+        add_oidc_routes(app, self.standin)  # Sign in with Slack; before /api/{method}
         app.router.add_route("GET", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)
