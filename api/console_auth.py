@@ -222,11 +222,7 @@ def sign_in_page(request: Request, error: str | None = None) -> HTMLResponse:
 
 def _next(target: str | None) -> str:
     """Only a path on this site: an open redirect would hand a phisher our sign-in."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith(("//", "/\\", "/auth/"))
-    ):
+    if target and target.startswith("/") and not target.startswith(("//", "/\\", "/auth/")):
         return target
     return "/console"
 

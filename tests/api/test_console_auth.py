@@ -24,6 +24,7 @@ HTML = {"Accept": "text/html"}
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"  # analyst, viewer (the default), admin
 # The redirect URI must be one the stand-in has registered for the client (loopback).
 BASE = "http://127.0.0.1:8000"
+HIDDEN = r'<input type="hidden" name="([^"]+)" value="([^"]*)">'
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ async def sign_in(client: httpx.AsyncClient, user: str, next_path: str = "/conso
     async with httpx.AsyncClient() as idp_browser:
         page = await idp_browser.get(r.headers["location"])
         assert page.status_code == 200 and f'id="as-{user}"' in page.text
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+        fields = dict(re.findall(HIDDEN, page.text))
         assert fields["nonce"] and fields["state"]  # Authlib sent both
         fields = {k: v.replace("&amp;", "&") for k, v in fields.items()}
         action = page.url.copy_with(query=None)
