@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse
 from api import errors
 from api.console_auth import Role, console_user, sign_in_page
 from api.deps import bearer, get_db, require_token, token_cookie
-from api.pages import HTML_CONTENT, render, timeline
+from api.pages import HTML_CONTENT, render, slack_ids, timeline
+from api.people import display_names
 from parley.domain import Severity, Status
 from parley.store import console_views, repo, storms
 from parley.store.db import Database
@@ -160,7 +161,7 @@ async def get_alert(
     if not html:
         return detail
     flash = request.session.pop("flash", None) if "session" in request.scope else None
-    context = _live_context(request, detail) | {
+    context = await _live_context(request, detail) | {
         "statuses": list(Status),
         "analyst": Role.ANALYST,
         "flash": flash,
@@ -169,8 +170,9 @@ async def get_alert(
     return render(request, "alert.html", context)
 
 
-def _live_context(request: Request, d: AlertDetail) -> dict[str, Any]:
+async def _live_context(request: Request, d: AlertDetail) -> dict[str, Any]:
     people = {d.assignee_id: d.assignee_name} if d.assignee_id else {}
+    people |= await display_names(request.app, slack_ids(d.history, d.assignee_id))
     events = timeline(d.history, d.slack_copies, people)
     state = [d.status.value, d.assignee_id, len(d.history), d.queued]
     state += [(c.ts, c.failed, c.permalink) for c in d.slack_copies]
@@ -194,7 +196,7 @@ async def alert_live(alert_id: str, request: Request, db: Database = Depends(get
     detail = await repo.get_alert_detail(db, alert_id)
     if detail is None:
         raise HTTPException(404, f"alert {alert_id} not found")
-    return render(request, "alert_live.html", _live_context(request, detail))
+    return render(request, "alert_live.html", await _live_context(request, detail))
 
 
 @router.get(

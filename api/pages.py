@@ -94,16 +94,13 @@ def render(
 
 
 class Names:
-    """Slack ids shown as people and channels, resolved the same way in every row: from the
-    names the alert's own history and copies carry (the console never calls Slack to render)."""
+    """Slack ids shown as people and channels, resolved the same way in every row: people by
+    their Slack display names (api/people.py), channels by their destinations' names."""
 
     def __init__(
         self, history: Iterable[HistoryItem], copies: Iterable[SlackCopyView], extra: dict[str, str]
     ) -> None:
         self.people: dict[str, str] = {k: v for k, v in extra.items() if v}
-        for h in history:
-            if h.actor.id and h.actor.name and h.actor.name != h.actor.id:
-                self.people.setdefault(h.actor.id, h.actor.name)
         self.channels = {c.channel: c.destination_name for c in copies if c.destination_name}
 
     def person(self, value: str | None) -> str:
@@ -114,6 +111,8 @@ class Names:
     def actor(self, actor: Actor) -> str:
         if actor.source == "system":
             return "Parley"
+        if actor.source == "slack" and actor.id in self.people:
+            return self.people[actor.id]  # the display name, as for every other row
         return actor.name or self.people.get(actor.id, actor.id) or "someone"
 
     def channel(self, value: str | None) -> str:
@@ -172,6 +171,19 @@ def describe(h: HistoryItem, names: Names) -> str:
     if action == "digested":
         return "Posted in a storm digest instead of on its own"
     return f"{who}: {action.replace('_', ' ')}"
+
+
+def slack_ids(history: list[HistoryItem], assignee_id: str | None) -> set[str]:
+    """Every Slack user id a timeline may show: actors, Boomerang people, the assignee."""
+    found = {h.actor.id for h in history if h.actor.source == "slack"}
+    found |= {
+        v
+        for h in history
+        if h.action.startswith("boomerang_")
+        for v in (h.from_value, h.to_value)
+        if v
+    }
+    return found | ({assignee_id} if assignee_id else set())
 
 
 def timeline(

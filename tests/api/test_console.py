@@ -132,7 +132,7 @@ async def _full_alert(db: Database, make_alert: MakeAlert) -> AlertIn:
                 alert_id=alert.id,
                 key=f"k{i}",
                 at=T0 + timedelta(minutes=i),
-                actor=Actor(source="slack", id="U1", name="<i>mallory</i>"),
+                actor=Actor(source="slack", id="U2", name="<i>mallory</i>"),
                 action="status_changed",
                 from_value=frm,
                 to_value=to,

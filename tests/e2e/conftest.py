@@ -157,7 +157,7 @@ async def stack(
 
 
 async def _stack(
-    temporal_env: WorkflowEnvironment, standin: StandIn, database_url: str
+    temporal_env: WorkflowEnvironment, standin: StandIn, database_url: str, **overrides: Any
 ) -> AsyncIterator[Stack]:
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
@@ -183,6 +183,7 @@ async def _stack(
         # Tests post many alerts of one rule; tests/e2e/test_storm.py turns storms on for its own.
         parley_storm_threshold=0,
     )
+    settings = settings.model_copy(update=overrides)  # e.g. the browser tests' sign-in
     migrate(settings.database_url)
     db = Database(settings.database_url)
     for dest in (
