@@ -112,12 +112,21 @@ def json_body_limit(settings: Settings) -> int:
 
 
 def _include_console(app: FastAPI) -> None:
-    from api import console, console_auth, console_changes, console_storms, destinations, docs
+    from api import (
+        api_tokens,
+        console,
+        console_auth,
+        console_changes,
+        console_storms,
+        destinations,
+        docs,
+    )
 
     # Its HTML pages check the token themselves (a sign-in page, not a 401).
     app.include_router(console.router, dependencies=[Depends(storable_input)])
     app.include_router(console_storms.router, dependencies=[Depends(storable_input)])
     app.include_router(destinations.router)
+    app.include_router(api_tokens.router)
     # Sessions, Sign in with Slack (OIDC) and roles; the change forms post form data, checked
     # by the session's CSRF token (api/console_auth.py).
     console_auth.install(app, app.state.settings)

@@ -131,7 +131,7 @@ async def negotiate(request: Request, response: Response) -> tuple[bool, HTMLRes
         if await console_user(request) is None:
             return True, sign_in_page(request)
         return True, None
-    require_token(request)
+    await require_token(request)
     return False, None
 
 

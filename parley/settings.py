@@ -7,11 +7,13 @@ can use seconds instead of days.
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("parley.settings")
 
@@ -103,13 +105,24 @@ class Settings(BaseSettings):
     # Sessions (signed cookie, HttpOnly, SameSite=Lax, Secure when CONSOLE_BASE_URL is https).
     console_session_seconds: int = Field(default=8 * 3600, gt=0)
     # Roles by Slack user id, or by a Slack user group (usergroups.users.list, cached).
-    console_admins: list[str] = Field(default_factory=list)
-    console_analysts: list[str] = Field(default_factory=list)
+    console_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    console_analysts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     console_admin_group: str = ""
     console_analyst_group: str = ""
     console_role_cache_seconds: float = 300.0
     # The role of anyone else who signs in: viewer, analyst, admin, or none (refused).
     console_default_role: str = "viewer"
+
+    @field_validator("console_admins", "console_analysts", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        """User ids as a JSON list or separated by commas: `U0ALICE,U0BOB`."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
 
 class UnsafeSettings(RuntimeError):

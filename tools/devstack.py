@@ -116,8 +116,8 @@ def standin_settings(env: dict[str, str]) -> dict[str, str]:
         or f"http://127.0.0.1:{STANDIN_PORT}/.well-known/openid-configuration",
         "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or oidc.CLIENT_ID,
         "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or oidc.CLIENT_SECRET,
-        "CONSOLE_ADMINS": env.get("CONSOLE_ADMINS") or '["U0ALICE"]',
-        "CONSOLE_ANALYSTS": env.get("CONSOLE_ANALYSTS") or '["U0BOB"]',
+        "CONSOLE_ADMINS": env.get("CONSOLE_ADMINS") or "U0ALICE",
+        "CONSOLE_ANALYSTS": env.get("CONSOLE_ANALYSTS") or "U0BOB",
     }
 
 
