@@ -168,6 +168,8 @@ def describe(h: HistoryItem, names: Names) -> str:
         return "The Slack message was gone; Parley posted it again"
     if action == "duplicate_deleted":
         return "Parley deleted a duplicate Slack message"
+    if action == "click_refused":
+        return f"{who} was refused a {to or 'change'} change in Slack"
     if action == "digested":
         return "Posted in a storm digest instead of on its own"
     return f"{who}: {action.replace('_', ' ')}"

@@ -112,11 +112,15 @@ class Settings(BaseSettings):
     console_role_cache_seconds: float = 300.0
     # The role of anyone else who signs in: viewer, analyst, admin, or none (refused).
     console_default_role: str = "viewer"
+    # Destinations (by name) whose Slack clicks follow these roles; empty = anyone may act.
+    slack_roles_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("console_admins", "console_analysts", mode="before")
+    @field_validator(
+        "console_admins", "console_analysts", "slack_roles_destinations", mode="before"
+    )
     @classmethod
     def _user_ids(cls, value: object) -> object:
-        """User ids as a JSON list or separated by commas: `U0ALICE,U0BOB`."""
+        """A JSON list, or values separated by commas: `U0ALICE,U0BOB`."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):

@@ -49,7 +49,8 @@ def browser_standin() -> Iterator[StandIn]:
 async def browser_stack(
     temporal_env: WorkflowEnvironment, browser_standin: StandIn
 ) -> AsyncIterator[Stack]:
-    """Alice is an analyst; everyone else (Bob, Carol) a viewer."""
+    """Alice is an analyst; everyone else (Bob, Carol) a viewer. Clicks in #critical-alerts
+    follow the roles; in #security-alerts anyone may act (the default)."""
     folder = Path(tempfile.mkdtemp(prefix="parley-browser-"))
     overrides: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
@@ -59,6 +60,7 @@ async def browser_stack(
         "oidc_client_secret": idp.CLIENT_SECRET,
         "console_analysts": [ALICE],
         "console_default_role": "viewer",
+        "slack_roles_destinations": ["critical-alerts"],
     }
     url = f"sqlite+aiosqlite:///{folder / 'parley.db'}"
     try:
