@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from api import console, console_auth, console_changes
 from parley.domain import AlertIn, Status
 from parley.settings import Settings
+from parley.slack.client import make_slack_client
 from parley.store import repo
 from parley.store.db import Database
 from tools.slack_standin import StandIn
@@ -249,3 +250,40 @@ def test_secure_cookie_over_https(db: Database, standin: StandIn) -> None:
     app = _app(db, _settings(standin, console_base_url="https://parley.example"))
     session = next(m for m in app.user_middleware if m.cls.__name__ == "SessionMiddleware")
     assert session.kwargs["https_only"] is True and session.kwargs["same_site"] == "lax"
+
+
+async def test_roles_from_a_slack_user_group(db: Database, standin: StandIn) -> None:
+    """usergroups.users.list on the stand-in: @secops (Alice, Bob) are analysts, no one else
+    has a role; a group Slack does not know gives no one a role."""
+    for group, user, role in (("S0SECOPS", BOB, "analyst"), ("S0SECOPS", CAROL, None)):
+        settings = _settings(
+            standin,
+            console_analysts=[],
+            console_admins=[],
+            console_analyst_group=group,
+            console_default_role="none",
+        )
+        app = _app(db, settings)
+        app.state.slack = make_slack_client(standin.bot_token, standin.base_url, timeout=2)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
+            if role:
+                await sign_in(c, user)
+                page = await c.get("/console", headers=HTML)
+                assert f'id="role">{role}<' in page.text
+            else:
+                r = await c.get("/auth/login")
+                async with httpx.AsyncClient() as browser:
+                    page = await browser.get(r.headers["location"])
+                    fields = dict(re.findall(HIDDEN, page.text))
+                    fields = {k: v.replace("&amp;", "&") for k, v in fields.items()}
+                    back = await browser.post(
+                        page.url.copy_with(query=None), data=fields | {"user": user}
+                    )
+                done = await c.get(back.headers["location"].removeprefix(BASE))
+                assert done.status_code == 401 and "no role" in done.text
+    calls = standin.calls("usergroups.users.list")
+    assert calls and calls[0]["result"] == {"ok": True, "users": [ALICE, BOB]}
+    async with httpx.AsyncClient(base_url=standin.base_url) as http:
+        auth = {"Authorization": f"Bearer {standin.bot_token}"}
+        r = await http.post("usergroups.users.list", data={"usergroup": "S0NOPE"}, headers=auth)
+        assert r.json() == {"ok": False, "error": "no_such_subteam"}
