@@ -115,6 +115,7 @@ def _include_console(app: FastAPI) -> None:
     from api import (
         api_tokens,
         console,
+        console_admin,
         console_auth,
         console_changes,
         console_storms,
@@ -131,6 +132,7 @@ def _include_console(app: FastAPI) -> None:
     # by the session's CSRF token (api/console_auth.py).
     console_auth.install(app, app.state.settings)
     app.include_router(console_changes.router)
+    app.include_router(console_admin.router)
     docs.install(app)
 
 

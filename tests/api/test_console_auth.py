@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api import console, console_auth, console_changes
+from api import console, console_admin, console_auth, console_changes
 from parley.domain import AlertIn, Status
 from parley.settings import Settings
 from parley.slack.client import make_slack_client
-from parley.store import repo
+from parley.store import api_tokens, repo
 from parley.store.db import Database
 from tools.slack_standin import StandIn
 from tools.slack_standin import oidc as idp
@@ -56,6 +56,7 @@ def _app(db: Database, settings: Settings) -> FastAPI:
     app.state.settings = settings
     console_auth.install(app, settings)
     app.include_router(console_changes.router)
+    app.include_router(console_admin.router)
     return app
 
 
@@ -287,3 +288,34 @@ async def test_roles_from_a_slack_user_group(db: Database, standin: StandIn) -> 
         auth = {"Authorization": f"Bearer {standin.bot_token}"}
         r = await http.post("usergroups.users.list", data={"usergroup": "S0NOPE"}, headers=auth)
         assert r.json() == {"ok": False, "error": "no_such_subteam"}
+
+
+async def test_admins_make_and_revoke_api_tokens_in_the_console(
+    db: Database, standin: StandIn
+) -> None:
+    app = _app(db, _settings(standin))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
+        await sign_in(c, ALICE)  # an analyst
+        assert (await c.get("/console/admin", headers=HTML)).status_code == 403
+        page = await c.get("/console", headers=HTML)
+        assert "/console/admin" not in page.text
+        form = {"name": "siem", "scope": "intake", "csrf": _csrf(page.text)}
+        assert (await c.post("/console/admin/tokens", data=form)).status_code == 403
+    assert await api_tokens.listed(db) == []
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
+        await sign_in(c, CAROL)  # an admin
+        page = await c.get("/console/admin", headers=HTML)
+        assert page.status_code == 200 and "U0CAROL" in page.text
+        form = {"name": "siem", "scope": "intake", "csrf": _csrf(page.text)}
+        assert (await c.post("/console/admin/tokens", data=form | {"csrf": ""})).status_code == 403
+        made = await c.post("/console/admin/tokens", data=form)
+        token = re.search(r"<code>(prl_[^<]+)</code>", made.text)
+        assert made.status_code == 200 and token
+        found = await api_tokens.lookup(db, token.group(1))
+        assert found is not None and found.scope == "intake" and found.created_by == CAROL
+        again = await c.get("/console/admin", headers=HTML)
+        assert token.group(1) not in again.text  # shown once
+        r = await c.post(f"/console/admin/tokens/{found.id}/revoke", data={"csrf": form["csrf"]})
+        assert r.status_code == 303
+    assert await api_tokens.lookup(db, token.group(1)) is None
