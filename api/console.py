@@ -9,6 +9,7 @@ fragment the page was built with. Changes are form posts (api/console_changes.py
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -34,6 +35,7 @@ BEARER_OR_COOKIE = [Security(bearer), Security(token_cookie)]
 HTML = HTML_CONTENT
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 def _with_html(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
@@ -150,24 +152,39 @@ def not_found(request: Request, what: str) -> HTMLResponse:
 async def get_alert(
     alert_id: str, request: Request, response: Response, db: Database = Depends(get_db)
 ) -> Any:
+    async def page(detail: AlertDetail) -> HTMLResponse:
+        flash = request.session.pop("flash", None) if "session" in request.scope else None
+        context = await _live_context(request, detail) | {
+            "statuses": list(Status),
+            "analyst": Role.ANALYST,
+            "flash": flash,
+            "in_storms": await storms.storms_of_alert(db, alert_id),
+        }
+        return render(request, "alert.html", context)
+
+    return await resource(
+        request, response, f"alert {alert_id}", repo.get_alert_detail(db, alert_id), page
+    )
+
+
+async def resource(
+    request: Request,
+    response: Response,
+    what: str,
+    load: Coroutine[Any, Any, T | None],
+    page: Callable[[T], Awaitable[HTMLResponse]],
+) -> Any:
+    """A JSON resource that browsers see as a page: sign-in or token, 404, then JSON or HTML."""
     html, early = await negotiate(request, response)
     if early is not None:
+        load.close()  # not needed: no "never awaited" warning
         return early
-    detail = await repo.get_alert_detail(db, alert_id)
-    if detail is None:
+    found = await load
+    if found is None:
         if html:
-            return not_found(request, f"alert {alert_id} not found")
-        raise HTTPException(404, f"alert {alert_id} not found")
-    if not html:
-        return detail
-    flash = request.session.pop("flash", None) if "session" in request.scope else None
-    context = await _live_context(request, detail) | {
-        "statuses": list(Status),
-        "analyst": Role.ANALYST,
-        "flash": flash,
-        "in_storms": await storms.storms_of_alert(db, alert_id),
-    }
-    return render(request, "alert.html", context)
+            return not_found(request, f"{what} not found")
+        raise HTTPException(404, f"{what} not found")
+    return await page(found) if html else found
 
 
 async def _live_context(request: Request, d: AlertDetail) -> dict[str, Any]:

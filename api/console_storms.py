@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from api import errors
-from api.console import BEARER_OR_COOKIE, HTML, _with_html, negotiate, not_found
+from api.console import BEARER_OR_COOKIE, HTML, _with_html, negotiate, resource
 from api.deps import get_db
 from api.pages import render
 from parley.domain import Severity
@@ -64,15 +65,10 @@ async def list_storms(
 async def get_storm(
     storm_id: str, request: Request, response: Response, db: Database = Depends(get_db)
 ) -> Any:
-    html, early = await negotiate(request, response)
-    if early is not None:
-        return early
-    detail = await storms.get_storm(db, storm_id)
-    if detail is None:
-        if html:
-            return not_found(request, f"storm {storm_id} not found")
-        raise HTTPException(404, f"storm {storm_id} not found")
-    if not html:
-        return detail
-    title = f"Storm: {detail.rule_name or detail.rule_id}"
-    return render(request, "storm.html", _context(title, d=detail))
+    async def page(detail: StormDetail) -> HTMLResponse:
+        title = f"Storm: {detail.rule_name or detail.rule_id}"
+        return render(request, "storm.html", _context(title, d=detail))
+
+    return await resource(
+        request, response, f"storm {storm_id}", storms.get_storm(db, storm_id), page
+    )
