@@ -19,7 +19,7 @@ from api.console_auth import ConsoleUser, Role, require_role
 from api.deps import _bad_text
 from parley.domain import Actor, Status
 from workflows.alert import AlertWorkflow
-from workflows.alert_types import AssigneeChange, StatusChange
+from workflows.alert_types import AssigneeChange, BoomerangAsk, StatusChange
 
 router = APIRouter(include_in_schema=False)
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -90,6 +90,38 @@ async def set_assignee(
     )
     try:
         text = await _send(request, alert_id, AlertWorkflow.set_assignee, change)
+    except HTTPException as exc:
+        return _back(request, alert_id, f"Refused: {exc.detail}", True)
+    return _back(request, alert_id, text, False)
+
+
+@router.post("/console/alerts/{alert_id}/boomerang")
+async def ask_boomerang(
+    alert_id: str,
+    request: Request,
+    recipient_id: str = Form(max_length=40),
+    question: str = Form(max_length=3000),
+    share_event: str | None = Form(None, max_length=10),
+    csrf: str = Form("", max_length=200),
+) -> RedirectResponse:
+    """Ask someone in a DM whether this was them, as the signed-in analyst; their answer lands
+    in every thread and in the timeline, as when the Boomerang is asked in Slack."""
+    user = await require_role(request, Role.ANALYST, csrf)
+    recipient_id = recipient_id.strip()
+    if not SLACK_USER.fullmatch(recipient_id):
+        return _back(request, alert_id, f"Refused: {recipient_id!r} is not a Slack user id.", True)
+    question = (_text(question) or "").strip()
+    if not question:
+        return _back(request, alert_id, "Refused: write the question to ask.", True)
+    ask = BoomerangAsk(
+        recipient_id=recipient_id,
+        question=question,
+        share_event=bool(share_event),
+        actor=_actor(user),
+        key=f"console:{uuid.uuid4()}",
+    )
+    try:
+        text = await _send(request, alert_id, AlertWorkflow.ask_boomerang, ask)
     except HTTPException as exc:
         return _back(request, alert_id, f"Refused: {exc.detail}", True)
     return _back(request, alert_id, text, False)

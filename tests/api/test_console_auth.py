@@ -13,10 +13,12 @@ import pytest
 from fastapi import FastAPI
 
 from api import console, console_admin, console_auth, console_changes
+from api.outbox import Outbox
 from parley.domain import AlertIn, Status
 from parley.settings import Settings
 from parley.slack.client import make_slack_client
 from parley.store import api_tokens, repo
+from parley.store import outbox as outbox_store
 from parley.store.db import Database
 from tools.slack_standin import StandIn
 from tools.slack_standin import oidc as idp
@@ -319,3 +321,31 @@ async def test_admins_make_and_revoke_api_tokens_in_the_console(
         r = await c.post(f"/console/admin/tokens/{found.id}/revoke", data={"csrf": form["csrf"]})
         assert r.status_code == 303
     assert await api_tokens.lookup(db, token.group(1)) is None
+
+
+async def test_an_analyst_asks_a_boomerang_as_themselves(
+    db: Database, standin: StandIn, make_alert: Any
+) -> None:
+    """Temporal is away here: the ask waits in the outbox, under the analyst's Slack identity."""
+    alert = await _alert(db, make_alert)
+    app = _app(db, _settings(standin, temporal_address="127.0.0.1:9"))
+    app.state.temporal = None
+    app.state.outbox = Outbox(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
+        await sign_in(c, ALICE)
+        page = await c.get(f"/alerts/{alert.id}", headers=HTML)
+        form = {"recipient_id": BOB, "question": "Was this you?", "csrf": _csrf(page.text)}
+        r = await c.post(f"/console/alerts/{alert.id}/boomerang", data=form)
+        assert r.status_code == 303
+        page = await c.get(r.headers["location"], headers=HTML)
+        assert "Queued" in page.text
+        bad = await c.post(
+            f"/console/alerts/{alert.id}/boomerang", data=form | {"recipient_id": "bob"}
+        )
+        page = await c.get(bad.headers["location"], headers=HTML)
+        assert "is not a Slack user id" in page.text
+    queued = await outbox_store.queued_for_alert(db, alert.id)
+    asks = [q for q in queued if q.signal and q.signal.endswith("ask_boomerang")]
+    assert len(asks) == 1
+    assert asks[0].payload["actor"] == {"source": "console", "id": ALICE, "name": "Alice Anders"}
+    assert asks[0].payload["recipient_id"] == BOB
