@@ -202,8 +202,9 @@ def main() -> None:
             f"  Temporal       127.0.0.1:{TEMPORAL_PORT}\n"
             f"  Temporal UI    http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
             + (
-                f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (API base "
-                f"{env['SLACK_API_BASE_URL']})\n"
+                f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (a Slack you can click; API "
+                f"base {env['SLACK_API_BASE_URL']})\n"
+                "  Console sign-in: Sign in with Slack as Alice (admin), Bob (analyst) or Carol\n"
                 if standin
                 else "  Slack          the real workspace of SLACK_BOT_TOKEN\n"
             )
