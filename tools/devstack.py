@@ -204,7 +204,8 @@ def main() -> None:
             + (
                 f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (a Slack you can click; API "
                 f"base {env['SLACK_API_BASE_URL']})\n"
-                "  Console sign-in: Sign in with Slack as Alice (admin), Bob (analyst) or Carol\n"
+                "  Console sign-in: Sign in with Slack as Alice (admin), Bob (analyst), Carol\n"
+                "                   (viewer)\n"
                 if standin
                 else "  Slack          the real workspace of SLACK_BOT_TOKEN\n"
             )
