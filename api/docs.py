@@ -1,4 +1,4 @@
-"""`/docs` that works offline: Swagger UI's files come from the installed swagger-ui-bundle
+"""`/docs` that works offline: Swagger UI 5's files come from the installed swagger-ui-bundle-v2
 package (pinned in pyproject.toml), not from a CDN."""
 
 from __future__ import annotations

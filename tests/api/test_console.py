@@ -270,3 +270,20 @@ async def test_destinations_api(client: httpx.AsyncClient) -> None:
     r = await client.delete(f"/destinations/{created['id']}", headers=AUTH)
     assert r.status_code == 404
     assert (await client.get("/destinations", headers=AUTH)).json() == []
+
+
+async def test_docs_work_offline() -> None:
+    """/docs loads Swagger UI from the installed package, never from a CDN."""
+    from api.app import create_app
+
+    app = create_app(Settings(parley_insecure_dev=True))
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://parley") as c:
+        page = await c.get("/docs")
+        assert page.status_code == 200
+        scripts = re.findall(r'<script src="([^"]+)"', page.text)
+        assert scripts == ["/docs-assets/swagger-ui-bundle.js"]
+        assert "cdn" not in page.text.lower()
+        for asset in (*scripts, "/docs-assets/swagger-ui.css"):
+            r = await c.get(asset)
+            assert r.status_code == 200 and len(r.content) > 10_000, asset

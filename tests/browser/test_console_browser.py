@@ -154,3 +154,11 @@ async def test_a_viewer_finds_no_controls_and_a_forged_post_is_refused(
     detail = await stack.http.get(f"/alerts/{alert['id']}", headers=stack.auth())
     assert detail.json()["status"] == "Open"
     assert [h["action"] for h in detail.json()["history"]] == ["created"]
+
+    # /docs renders offline: Swagger UI comes from the installed package.
+    await browser.get(f"{stack.api_url}/docs")
+    title = await browser.until(
+        lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".swagger-ui .title")],
+        "Swagger UI",
+    )
+    assert "Parley" in title[0]
