@@ -287,3 +287,51 @@ async def test_docs_work_offline() -> None:
         for asset in (*scripts, "/docs-assets/swagger-ui.css"):
             r = await c.get(asset)
             assert r.status_code == 200 and len(r.content) > 10_000, asset
+
+
+async def test_list_filters_sort_counts_and_open_boomerangs(
+    client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
+) -> None:
+    client.headers.update(BROWSER)
+    a = make_alert(title="Root login 100%_real", rule_id="AWS.Root", rule_name="Root use")
+    b = make_alert(title="Port scan", rule_id="Net.Scan")
+    c = make_alert(title="Another root login", rule_id="AWS.Root", rule_name="Root use")
+    for i, alert in enumerate((a, b, c)):
+        alert.created_at = T0 + timedelta(minutes=i)
+        await repo.claim_alert(db, alert, "wf")
+    await repo.update_alert_projection(
+        db, c.id, status=Status.TRIAGED, assignee_id="U1", assignee_name="Alice",
+        resolution_comment=None,
+    )  # fmt: skip
+    for key, action in (("b1/asked", "asked"), ("b2/asked", "asked"), ("b2/answered", "answered")):
+        await repo.record_history(
+            db,
+            HistoryEntry(
+                alert_id=a.id, key=f"boomerang/{key}", at=T0, actor=Actor(source="system"),
+                action=f"boomerang_{action}",
+            ),
+        )  # fmt: skip
+
+    async def ids(**params: str) -> list[str]:
+        r = await client.get("/alerts", params=params, headers=AUTH)
+        assert r.status_code == 200, r.text
+        return [x["alert_id"] for x in r.json()["items"]]
+
+    assert await ids(rule="aws.root") == []  # ids match exactly; names case-insensitively
+    assert await ids(rule="AWS.Root") == [c.id, a.id]
+    assert await ids(rule="root use", sort="oldest") == [a.id, c.id]
+    assert await ids(q="ROOT LOGIN") == [c.id, a.id]
+    assert await ids(q="100%_") == [a.id]  # LIKE wildcards are literal
+    assert await ids(q="0%") == [a.id] and await ids(q="_") == [a.id]
+    assert await ids(q=b.id) == [b.id]
+    r = await client.get("/alerts", params={"sort": "sideways"}, headers=AUTH)
+    assert r.status_code == 422 and "sort must be newest or oldest" in r.json()["detail"]
+
+    page = await client.get("/console", params={"rule": "AWS.Root"})
+    counts = re.sub(r"\s+", " ", page.text.split('id="counts"')[1].split("</p>")[0])
+    assert ">All 2<" in counts and ">Open 1<" in counts and ">Triaged 1<" in counts
+    assert ">Resolved 0<" in counts
+    row = page.text.split(f'data-alert="{a.id}"')[1].split("</tr>")[0]
+    assert "1 open" in row  # b1 is waiting; b2 was answered
+    oldest = await client.get("/console", params={"sort": "oldest"})
+    assert oldest.text.index(a.id) < oldest.text.index(b.id) < oldest.text.index(c.id)

@@ -123,7 +123,7 @@ def _token(token: str, ws: Workspace) -> str:
         return f'<span class="mention">@{escape(label or word)}</span>'
     if target.startswith(("http://", "https://", "mailto:")):
         return (
-            f'<a href="{escape(target)}" rel="noopener noreferrer" target="_blank">'
+            f'<a href="{escape(_unescape(target))}" rel="noopener noreferrer" target="_blank">'
             f"{escape(_unescape(label or target))}</a>"
         )
     return escape(f"<{_unescape(token)}>")
@@ -288,7 +288,7 @@ def message_html(msg: dict[str, Any], ws: Workspace, css: str = "msg") -> str:
         at = datetime.fromtimestamp(float(ts), UTC).strftime("%H:%M:%S")
     except ValueError:
         at = ts
-    flags = ' <span class="muted">(edited)</span>' if msg.get("edited") else ""
+    flags = ' <span class="muted">(edited)</span>' if "edited" in msg else ""
     if css == "msg ephemeral":
         flags += ' <span class="only-you">Only visible to you</span>'
     return (
