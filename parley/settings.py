@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     # Destinations (by name) whose Slack clicks follow these roles; empty = anyone may act.
     slack_roles_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    @field_validator("console_default_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value.strip().lower() not in ("viewer", "analyst", "admin", "none"):
+            raise ValueError("must be viewer, analyst, admin or none")
+        return value.strip().lower()
+
     @field_validator(
         "console_admins", "console_analysts", "slack_roles_destinations", mode="before"
     )
