@@ -21,6 +21,7 @@ SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 TTL_SECONDS = 3600.0
 LOOKUP_TIMEOUT_SECONDS = 1.0
 MAX_CACHED = 5000
+RETRY_SECONDS = 60.0
 
 
 async def display_names(app: Any, ids: Iterable[str]) -> dict[str, str]:
@@ -35,9 +36,9 @@ async def display_names(app: Any, ids: Iterable[str]) -> dict[str, str]:
         if len(cache) > MAX_CACHED:
             cache.clear()
         for user_id, name in zip(missing, found, strict=True):
-            if name:
-                cache[user_id] = (now, name)
-    return {i: cache[i][1] for i in wanted if i in cache}
+            # A failed lookup is tried again after a minute, not on every poll of a page.
+            cache[user_id] = (now, name) if name else (now - TTL_SECONDS + RETRY_SECONDS, "")
+    return {i: cache[i][1] for i in wanted if i in cache and cache[i][1]}
 
 
 async def _lookup(slack: Any, user_id: str) -> str | None:
