@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, Security
 from fastapi.responses import HTMLResponse
@@ -195,14 +195,8 @@ async def _live_context(request: Request, d: AlertDetail) -> dict[str, Any]:
     state += [(c.ts, c.failed, c.permalink) for c in d.slack_copies]
     version = hashlib.sha256(repr(state).encode()).hexdigest()[:16]
     root = request.scope.get("root_path", "").rstrip("/")
-    live_url = f"{root}/console/alerts/{_quote(d.alert_id)}/live"
+    live_url = f"{root}/console/alerts/{quote(d.alert_id, safe='')}/live"
     return {"title": d.title, "d": d, "events": events, "version": version, "live_url": live_url}
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
 
 
 @router.get("/console/alerts/{alert_id}/live", include_in_schema=False)
@@ -257,10 +251,10 @@ async def console(
         f["assignee"] = user.id
 
     def link(**change: Any) -> str:
-        query = {k: v for k, v in (f | {"limit": limit if limit != 50 else None} | change).items()}
-        return f"{request.scope.get('root_path', '').rstrip('/')}/console?" + urlencode(
-            {k: v for k, v in query.items() if v}
-        )
+        """This list with some filters changed (a count, the next page)."""
+        query = f | {"limit": limit if limit != 50 else None} | change
+        root = request.scope.get("root_path", "").rstrip("/")
+        return f"{root}/console?" + urlencode({k: v for k, v in query.items() if v})
 
     context: dict[str, Any] = {
         "title": "Alerts",
