@@ -6,8 +6,10 @@ folder, so it never collides with a developer's own stack or the test session's 
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -154,8 +156,9 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path, socket_mode: 
 
         _wait(replied, 60, "the thread reply")
         _boomerang_click_through(standin, ts)
-        page = httpx.get(f"{api}/alerts/{alert['id']}", headers={"Accept": "text/html"})
+        page = _signed_in_page(api, f"/alerts/{alert['id']}", "U0CAROL")  # a viewer
         assert page.status_code == 200 and "Triaged" in page.text
+        assert "Carol Chen" in page.text and 'id="status-form"' not in page.text
         # Over the socket, or over the request URL: the stand-in says which carried the clicks.
         opened = httpx.get(f"{standin}/_stub/calls", params={"method": "apps.connections.open"})
         assert bool(opened.json()["calls"]) is socket_mode
@@ -172,3 +175,22 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path, socket_mode: 
     for port in ports.values():
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+
+
+def _signed_in_page(api: str, path: str, user: str) -> httpx.Response:
+    """Sign in with Slack on `make run`'s stand-in, as a browser would, and open `path`."""
+    with httpx.Client(base_url=api, timeout=10) as browser:
+        login = browser.get("/auth/login", params={"next": path})
+        assert login.status_code == 302, login.text
+        page = httpx.get(login.headers["location"], timeout=10)
+        fields = dict(
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+        )
+        fields = {k: html.unescape(v) for k, v in fields.items()}
+        back = httpx.post(
+            str(page.url.copy_with(query=None)), data=fields | {"user": user}, timeout=10
+        )
+        assert back.status_code == 302, back.text
+        done = browser.get(back.headers["location"].removeprefix(api))
+        assert done.status_code == 303 and done.headers["location"] == path, done.text
+        return browser.get(path, headers={"Accept": "text/html"})
