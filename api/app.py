@@ -15,15 +15,16 @@ from fastapi import Depends, FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from api import alerts, errors, slack
+from api import alerts, errors, ops, slack
 from api.body_limit import BodyLimit
 from api.console_form import render_change_form
 from api.deps import require_token, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
+from parley import tracing
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database, StoreUnavailable
+from parley.store.db import Database, StoreUnavailable, prepare_schema
 from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
@@ -41,13 +42,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.slack = make_slack_client(
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
+        # Never after the worker: migrate under the database's lock, or wait for a migration job.
+        await prepare_schema(
+            app.state.db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
+        )
         if settings.parley_destinations:
             from parley.store import repo
 
             count = await repo.seed_destinations(app.state.db, settings.parley_destinations)
             log.info("seeded %d destinations from %s", count, settings.parley_destinations)
         try:
-            app.state.temporal = await connect(settings)
+            app.state.temporal = await connect(
+                settings, interceptors=tracing.set_up(settings, "parley-api")
+            )
         except Exception as exc:  # the API still answers Slack and serves the console
             log.error("Temporal unreachable at start-up (%s); the outbox relay retries", exc)
             app.state.temporal = None
@@ -83,9 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    # Outermost, so it times everything, including the body limit's refusals.
+    app.add_middleware(ops.RequestMetrics)
+    app.include_router(ops.router)
+    tracing.instrument_app(settings, app)
 
     app.state.console_change_form = lambda detail, nonce: render_change_form(
         detail, nonce, token_required=bool(settings.parley_api_token)

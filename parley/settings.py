@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +94,34 @@ class Settings(BaseSettings):
     boomerang_remind_after_seconds: float = 4 * 3600
     boomerang_escalate_after_seconds: float = 24 * 3600
     boomerang_expire_after_seconds: float = 7 * 24 * 3600
+
+    # Issue 12: deployment and operations.
+    # At start-up the API and the worker bring the store's schema to head under a lock (a
+    # PostgreSQL advisory lock, an immediate transaction on SQLite). False: they only wait, up
+    # to PARLEY_SCHEMA_WAIT_SECONDS, for a separate migration job (`python -m parley.store
+    # migrate`) to do it; use that when the service's database user may not change the schema.
+    parley_migrate_on_start: bool = True
+    parley_schema_wait_seconds: float = Field(default=120.0, ge=0)
+    # Logs: "text" for people, "json" for a log pipeline (one object per line, with alert_id and
+    # workflow_id when the line is about an alert).
+    parley_log_format: Literal["text", "json"] = "text"
+    parley_log_level: str = "INFO"
+    # The worker's own HTTP port (host:port; empty = none): /healthz, /readyz and Parley's
+    # Prometheus counters at /metrics.
+    parley_worker_http_address: str = ""
+    # The Temporal SDK's Prometheus exporter in the worker (host:port; empty = off).
+    temporal_metrics_address: str = ""
+    # An existing cluster or Temporal Cloud: an API key (turns TLS on), or mTLS with a client
+    # certificate and key (PEM files); a private CA and the server name to check.
+    temporal_api_key: str = ""
+    temporal_tls: bool = False
+    temporal_tls_client_cert: str = ""
+    temporal_tls_client_key: str = ""
+    temporal_tls_server_ca: str = ""
+    temporal_tls_server_name: str = ""
+    # OpenTelemetry tracing through temporalio.contrib.opentelemetry (needs the `otel` extra);
+    # the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+    parley_otel_enabled: bool = False
 
 
 class UnsafeSettings(RuntimeError):
