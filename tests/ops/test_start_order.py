@@ -6,6 +6,7 @@ Before the fix the API crashed with `no such table: destinations` when it won th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -30,13 +31,12 @@ async def test_api_and_worker_start_in_either_order(
         if backend == "sqlite":
             urls = [f"sqlite:///{tmp_path / f'round{n}.db'}" for n in range(ROUNDS)]
         else:
-            urls = [
-                await stack.enter_async_context(fresh_pg_database()) for _ in range(ROUNDS)
-            ]
+            urls = [await stack.enter_async_context(fresh_pg_database()) for _ in range(ROUNDS)]
         env = dict(os.environ)
         env["RACE_TEMPORAL_ADDRESS"] = temporal_env.client.service_client.config.target_host
         env["PARLEY_LOG_LEVEL"] = "WARNING"
-        done = subprocess.run(
+        done = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-m", "tests.ops.start_race", *urls],
             cwd=ROOT,
             env=env,
