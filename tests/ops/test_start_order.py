@@ -17,6 +17,13 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from parley.store.db import (
+    Database,
+    SchemaNotReady,
+    current_revision,
+    head_revision,
+    prepare_schema,
+)
 from tests.store.store_support import fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +59,31 @@ async def test_api_and_worker_start_in_either_order(
     assert all(r["destinations"] > 0 for r in rounds)
     # Both orders were tried.
     assert {tuple(r["order"]) for r in rounds} == {("api", "worker"), ("worker", "api")}
+
+
+async def test_without_migrate_on_start_the_api_waits_for_the_migration_job(
+    tmp_path: Path,
+) -> None:
+    """PARLEY_MIGRATE_ON_START=false: start-up waits for `python -m parley.store migrate`."""
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    db = Database(url)
+    try:
+        with pytest.raises(SchemaNotReady, match=r"python -m parley\.store migrate"):
+            await prepare_schema(db, migrate_on_start=False, wait_seconds=0.5)
+        waiting = asyncio.create_task(prepare_schema(db, migrate_on_start=False, wait_seconds=60))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        job = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "parley.store", "migrate"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert job.returncode == 0, job.stderr
+        await asyncio.wait_for(waiting, 30)
+        assert await current_revision(db) == head_revision()
+    finally:
+        await db.dispose()
