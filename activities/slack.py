@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, model_validator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from parley import metrics
 from parley.domain import Destination, SlackCopy
@@ -299,6 +299,8 @@ class SlackActivities:
             raise ApplicationError(
                 f"pacing posts to {channel}: next slot in {wait:.2f}s",
                 type=PACED,
+                # Parley's own pacing is routine, not a failure: logged at DEBUG, not WARNING.
+                category=ApplicationErrorCategory.BENIGN,
                 next_retry_delay=timedelta(seconds=wait),
             )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Depends, FastAPI, Response
@@ -22,6 +23,7 @@ from api.deps import require_token, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
 from parley import tracing
+from parley.logs import configure_logging
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
 from parley.store.db import Database, StoreUnavailable, prepare_schema
@@ -130,8 +132,15 @@ def _include_console(app: FastAPI) -> None:
     app.include_router(destinations.router)
 
 
+@lru_cache(maxsize=1)
+def _served_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings)  # the served process's logging; tests keep their own
+    return create_app(settings)
+
+
 def __getattr__(name: str) -> FastAPI:
-    # `uvicorn api.app:app` builds the app on first access, not at import time.
+    # `uvicorn api.app:app` builds the app on first access (once), not at import time.
     if name == "app":
-        return create_app()
+        return _served_app()
     raise AttributeError(name)

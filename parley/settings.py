@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,7 @@ log = logging.getLogger("parley.settings")
 DEV_SIGNING_SECRET = "parley-dev-signing-secret"
 DEV_SECRET_KEY = "parley-dev-secret-key"
 MIN_SECRET_KEY_CHARS = 32
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
@@ -159,7 +161,13 @@ def check_production_safety(settings: Settings) -> None:
     problems = production_problems(settings)
     if settings.parley_insecure_dev:
         if problems:
-            log.warning("PARLEY_INSECURE_DEV is set: running with development defaults")
+            # Expected on a local stack whose Slack is the stand-in on loopback; anywhere else
+            # it is worth a warning.
+            local = urlsplit(settings.slack_api_base_url).hostname in LOOPBACK_HOSTS
+            log.log(
+                logging.INFO if local else logging.WARNING,
+                "PARLEY_INSECURE_DEV is set: running with development defaults",
+            )
         return
     if problems:
         raise UnsafeSettings(
