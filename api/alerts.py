@@ -18,6 +18,7 @@ from api.deps import get_db, get_settings, require_token
 from api.outbox import Outbox
 from api.signals import Refusal, signal_alert
 from parley.domain import Actor, AlertIn, Status
+from parley.logs import bind_alert
 from parley.settings import Settings
 from parley.store import outbox as queue
 from parley.store import repo
@@ -67,6 +68,7 @@ async def create_alert(
             "send fewer or smaller events (the first event is kept in full)",
         )
     wf_id = alert_workflow_id(alert.id)
+    bind_alert(alert.id)  # the request's log lines from here on name the alert
     destinations = await repo.matching_destinations(db, alert)
     outbox: Outbox = request.app.state.outbox
     # The store's unique key decides: of any number of requests for one id, one is created.
