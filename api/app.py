@@ -6,6 +6,7 @@ runs the outbox relay (api/relay.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,11 +27,12 @@ from parley import tracing
 from parley.logs import configure_logging
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database, StoreUnavailable, prepare_schema
+from parley.store.db import Database, StoreUnavailable, prepare_schema, unavailable
 from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
 RETRY_AFTER_SECONDS = 5
+STORE_RETRY_SECONDS = 2.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,15 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.slack = make_slack_client(
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
-        # Never after the worker: migrate under the database's lock, or wait for a migration job.
-        await prepare_schema(
-            app.state.db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
-        )
-        if settings.parley_destinations:
-            from parley.store import repo
-
-            count = await repo.seed_destinations(app.state.db, settings.parley_destinations)
-            log.info("seeded %d destinations from %s", count, settings.parley_destinations)
+        store_ready = await _prepare_store(app.state.db, settings)
         try:
             app.state.temporal = await connect(
                 settings, interceptors=tracing.set_up(settings, "parley-api")
@@ -62,10 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.temporal = None
         app.state.outbox = Outbox(app)
         relay = Relay(app.state.outbox)
-        relay.start()
+        if store_ready is None:
+            relay.start()
+        else:  # the outbox table may not exist yet: relay once the store is ready
+            store_ready.add_done_callback(
+                lambda t: relay.start() if not t.cancelled() and t.exception() is None else None
+            )
         try:
             yield
         finally:
+            if store_ready is not None:
+                store_ready.cancel()
             await relay.stop()
             await app.state.db.dispose()
 
@@ -116,6 +117,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _prepare_store(db: Database, settings: Settings) -> asyncio.Task[None] | None:
+    """Schema at head (never after the worker: migrate under the database's lock, or wait for a
+    migration job), then the destinations seeded. A database that is down does not stop the
+    API (it answers 503 and still takes clicks through Temporal, and /readyz says why): the
+    same steps are retried in the background until it is back. Returns that task, or None
+    when the store was ready at once."""
+
+    async def prepare() -> None:
+        await prepare_schema(
+            db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
+        )
+        if settings.parley_destinations:
+            from parley.store import repo
+
+            count = await repo.seed_destinations(db, settings.parley_destinations)
+            log.info("seeded %d destinations from %s", count, settings.parley_destinations)
+
+    async def retry() -> None:
+        while True:
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+            try:
+                await prepare()
+            except Exception as exc:
+                if not unavailable(exc):
+                    raise
+                continue
+            log.warning("database reachable again: schema at head")
+            return
+
+    try:
+        await prepare()
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        log.error("database unavailable at start-up (%s); retrying in the background", exc)
+        return asyncio.get_running_loop().create_task(retry(), name="parley-prepare-store")
+    return None
 
 
 def json_body_limit(settings: Settings) -> int:

@@ -145,3 +145,43 @@ async def test_readyz_follows_the_database(temporal_env: WorkflowEnvironment) ->
         finally:
             await asyncio.to_thread(server.stop)
             proxy.stop()
+
+
+async def test_api_started_while_the_database_is_down_migrates_once_it_is_back(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """A process supervisor may start the API before PostgreSQL: it serves (503s, /readyz says
+    why) and brings the fresh database's schema to head, and seeds, as soon as it answers."""
+    async with fresh_pg_database() as pg_url:
+        proxy = TcpProxy(("127.0.0.1", 5432))
+        proxy.start()
+        proxy.stop()  # the port is chosen; nothing answers on it yet
+        proxied = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        temporal = temporal_env.client.service_client.config.target_host
+        ROOT = Path(__file__).resolve().parents[2]
+        server = ApiServer(
+            settings(proxied, temporal).model_copy(
+                update={"parley_destinations": str(ROOT / "examples" / "destinations.yaml")}
+            )
+        )
+        url = await asyncio.to_thread(server.start)
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+                assert (await readyz(http, 503))["database"] != "ok"
+                proxy.start()
+                assert await readyz(http, 200) == {
+                    "database": "ok",
+                    "schema": "ok",
+                    "temporal": "ok",
+                }
+
+                async def seeded() -> list[str]:
+                    return [d["name"] for d in (await http.get("/destinations")).json()]
+
+                deadline = time.monotonic() + 30
+                while "security-alerts" not in await seeded():
+                    assert time.monotonic() < deadline, await seeded()
+                    await asyncio.sleep(0.3)
+        finally:
+            await asyncio.to_thread(server.stop)
+            proxy.stop()
