@@ -35,7 +35,7 @@ from parley.enrichment.service import Enricher
 from parley.logs import configure_logging
 from parley.settings import Settings, UnsafeSettings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database, SchemaNotReady, prepare_schema
+from parley.store.db import Database, SchemaNotReady, prepare_schema, unavailable
 from parley.store.pacing import Rate
 from parley.temporal import connect, metrics_runtime
 from parley.worker_http import WorkerHttp
@@ -46,6 +46,7 @@ from workflows.tor_refresh import TorRefreshWorkflow
 
 log = logging.getLogger("parley.worker")
 TOR_SCHEDULE_ID = "parley-tor-refresh"
+STORE_RETRY_SECONDS = 2.0
 
 
 def slack_pacer(settings: Settings, db: Database) -> SlackPacer | None:
@@ -133,14 +134,24 @@ async def open_store(settings: Settings) -> Database:
     """The store, its schema at head. Never after the API: migrate under the database's lock,
     or wait for a migration job (PARLEY_MIGRATE_ON_START)."""
     db = Database(settings.database_url)
+    told = False
     try:
-        await prepare_schema(
-            db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
-        )
+        while True:
+            try:
+                await prepare_schema(
+                    db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
+                )
+                return db
+            except Exception as exc:  # a database still starting up: wait for it, say so once
+                if not unavailable(exc):
+                    raise
+                if not told:
+                    log.error("database unavailable (%s); retrying until it answers", exc)
+                    told = True
+                await asyncio.sleep(STORE_RETRY_SECONDS)
     except BaseException:
         await db.dispose()
         raise
-    return db
 
 
 async def main() -> None:
