@@ -24,6 +24,7 @@ from api.deps import require_token, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
 from parley import tracing
+from parley.intake.mapping import load_mappings
 from parley.logs import configure_logging
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    # A mappings file that cannot be used stops start-up here, saying where and why.
+    app.state.mappings = load_mappings(settings.parley_intake_mappings)
     app.state.temporal = None
 
     app.add_middleware(
@@ -106,6 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The token first (FastAPI runs a dependency once per request), then the body checks.
         dependencies=[Depends(require_token), Depends(storable_input)],
         responses=errors.responses(400, 401, 413, 415, 422, 503),
+    )
+    app.include_router(
+        alerts.secret_router,
+        dependencies=[Depends(storable_input)],
+        responses=errors.responses(400, 413, 415, 422, 503),
     )
     app.include_router(slack.router)
     _include_console(app)

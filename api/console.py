@@ -13,6 +13,7 @@ detection rules and logs that an attacker may influence.
 from __future__ import annotations
 
 import html
+import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -352,6 +353,12 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
         ("Updated", _when(d.updated_at)),
         ("Events", _e(d.event_count)),
     ]
+    if d.source:
+        link = _safe_href(d.source_url)
+        shown = f'<a href="{link}">View in {_e(d.source)}</a>' if link else _e(d.source)
+        fields.append(("Source", shown))
+    if d.tags:
+        fields.append(("Tags", " ".join(f"<code>{_e(t)}</code>" for t in d.tags)))
     if d.resolution_comment:
         fields.append(("Resolution", _e(d.resolution_comment)))
     info = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in fields)
@@ -381,6 +388,11 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
         f"<h1>{_e(d.title)}</h1><dl>{info}</dl>"
         + _queued_section(d)
         + f'<section id="change">{change}</section>'
+        + (
+            f'<h2>Description</h2><p id="description">{_e(d.description)}</p>'
+            if d.description
+            else ""
+        )
         + (f"<h2>Runbook</h2><pre>{_e(d.runbook)}</pre>" if d.runbook else "")
         + "<h2>Summary attributes</h2>"
         + (f"<table><tbody>{attrs}</tbody></table>" if attrs else none)
@@ -392,6 +404,12 @@ async def _alert_page(request: Request, db: Database, alert_id: str) -> HTMLResp
             else none
         )
         + (f'<h2>Storms</h2><ul id="storms">{in_storms}</ul>' if in_storms else "")
+        + (
+            f'<h2>As {_e(d.source or "the source")} sent it</h2><pre id="raw">'
+            f"{_e(json.dumps(d.raw, indent=2, ensure_ascii=False))}</pre>"
+            if d.raw is not None
+            else ""
+        )
         + "<h2>Activity</h2>"
         + (
             "<table><thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>From → to</th>"

@@ -20,7 +20,8 @@ from parley.health import readiness
 
 router = APIRouter(include_in_schema=False)
 SLACK_PATH = "/slack/interactions"
-INTAKE_ROUTE = "/alerts"
+# Every route an alert arrives by (its own shape, Panther's webhook, a named mapping).
+INTAKE_ROUTES = {"/alerts", "/alerts/panther", "/alerts/in/{name}", "/alerts/in/{name}/{secret}"}
 
 
 class RequestMetrics:
@@ -54,7 +55,7 @@ class RequestMetrics:
         metrics.HTTP_SECONDS.labels(method, template).observe(seconds)
         if template == SLACK_PATH:
             metrics.SLACK_ACK_SECONDS.observe(seconds)
-        elif template == INTAKE_ROUTE and method == "POST":
+        elif template in INTAKE_ROUTES and method == "POST":
             metrics.INTAKE.labels(metrics.intake_outcome(status)).inc()
 
 

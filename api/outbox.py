@@ -51,6 +51,7 @@ from parley.store.db import Database, StoreUnavailable
 from workflows import search_attributes as sa
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import (
+    AlertGrowth,
     AlertWorkflowInput,
     AssigneeChange,
     BoomerangAsk,
@@ -76,6 +77,7 @@ _SIGNALS: list[tuple[Callable[..., Any], type[BaseModel]]] = [
     (AlertWorkflow.ask_boomerang, BoomerangAsk),
     (AlertWorkflow.show_details, DetailsRequest),
     (AlertWorkflow.threat_intel, IntelRequest),
+    (AlertWorkflow.grow, AlertGrowth),  # issue 11: the same alert again with more events
     (BoomerangWorkflow.answer, BoomerangAnswer),
     (StormWorkflow.bulk_change, BulkChange),
 ]
@@ -133,6 +135,7 @@ def alert_start_kwargs(
             console_base_url=settings.console_base_url,
             retention_seconds=settings.alert_retention_seconds,
             details_dedupe_seconds=settings.details_dedupe_seconds,
+            growth_line_seconds=settings.alert_growth_line_seconds,
             storm=storm,
             boomerang_delays=BoomerangDelays(
                 remind_after_seconds=settings.boomerang_remind_after_seconds,

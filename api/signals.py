@@ -21,6 +21,7 @@ from parley.logs import bind_alert
 from parley.slack.client import send_ephemeral
 from parley.store.db import StoreUnavailable
 from workflows.alert_types import (
+    AlertGrowth,
     AssigneeChange,
     BoomerangAsk,
     DetailsRequest,
@@ -64,6 +65,8 @@ def describe(arg: Any) -> str:
         what = "show alert details"
     elif isinstance(arg, IntelRequest):
         what = f"threat intel for {arg.ip}"
+    elif isinstance(arg, AlertGrowth):
+        what = f"more events: {arg.previous_count} → {arg.event_count}"
     elif isinstance(arg, BoomerangAnswer):
         what = f"Boomerang answer ({arg.kind})"
     else:

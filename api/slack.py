@@ -30,6 +30,7 @@ router = APIRouter()
 
 ACTIONS: dict[str, Callable[[Click], Awaitable[None]]] = {
     ids.VIEW_IN_CONSOLE: slack_alert.view_in_console,
+    ids.VIEW_IN_SOURCE: slack_alert.view_in_console,  # a link button too
     ids.UPDATE_STATUS: slack_alert.update_status,
     ids.SET_ASSIGNEE: slack_alert.set_assignee,
     ids.SHOW_DETAILS: slack_context.show_details,

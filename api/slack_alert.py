@@ -35,25 +35,13 @@ async def update_status(click: Click) -> None:
         modal = resolve_modal(click_ref(click, alert_id), alert_id, modal_metadata(click.request))
         await open_modal(click.request, click.trigger_id, modal)
         return
-    change = StatusChange(
-        status=new_status,
-        actor=click.actor,
-        key=click.key(alert_id),
-        response_url=click.response_url,
-        reply_channel=click.channel,
-    )
+    change = StatusChange(status=new_status, **click.origin(alert_id))
     await signal_alert(click.request.app, alert_id, AlertWorkflow.set_status, change)
 
 
 async def set_assignee(click: Click) -> None:
     alert_id = alert_id_of(click)
-    change = AssigneeChange(
-        assignee_id=click.action.get("selected_user"),
-        actor=click.actor,
-        key=click.key(alert_id),
-        response_url=click.response_url,
-        reply_channel=click.channel,
-    )
+    change = AssigneeChange(assignee_id=click.action.get("selected_user"), **click.origin(alert_id))
     await signal_alert(click.request.app, alert_id, AlertWorkflow.set_assignee, change)
 
 

@@ -86,6 +86,15 @@ class Click:
         """Idempotency key: the same click delivered twice has the same action_ts."""
         return f"{self.action.get('action_ts')}:{self.actor.id}:{scope}"
 
+    def origin(self, alert_id: str) -> dict[str, Any]:
+        """The fields every request from a person carries (workflows.alert_types.Request)."""
+        return {
+            "actor": self.actor,
+            "key": self.key(alert_id),
+            "response_url": self.response_url,
+            "reply_channel": self.channel,
+        }
+
 
 @dataclass
 class Submission:

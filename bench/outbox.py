@@ -140,7 +140,7 @@ async def run(kind: str, n: int) -> None:
             handle = client.get_workflow_handle(f"alert-{body['id']}")
             while True:
                 try:
-                    st = await handle.query("state", result_type=AlertState)
+                    st = await handle.query(AlertWorkflow.state)
                     if len([c for c in st.copies if c.ts]) == 2:
                         return st
                 except Exception:
@@ -218,7 +218,7 @@ async def run(kind: str, n: int) -> None:
         emptied = time.perf_counter() - t0
         for st in states:
             handle = client.get_workflow_handle(f"alert-{st.alert.id}")
-            while (await handle.query("state", result_type=AlertState)).assignee_id != "U0CAROL":
+            while (await handle.query(AlertWorkflow.state)).assignee_id != "U0CAROL":
                 await asyncio.sleep(0.05)
         applied = time.perf_counter() - t0
 

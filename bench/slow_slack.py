@@ -13,25 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import httpx
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from parley.domain import DestinationIn
-from parley.settings import Settings
-from parley.store import repo
-from parley.store.db import Database, migrate
-from tools.devstack import ApiServer, dev_server_options
-from tools.slack_standin import StandIn
-from worker import build_worker
-from workflows.alert_types import AlertState
+from bench.inproc import InProcess, in_process_stack
+from workflows.alert import AlertWorkflow
 
 TIMEOUT = 1.0
 CHANNELS = ("C0ALERTS", "C0CRIT")
@@ -60,71 +49,49 @@ def alert() -> dict:
 
 
 async def run(alerts: int) -> None:
-    env = await WorkflowEnvironment.start_local(**dev_server_options())
-    standin = StandIn(signing_secret="bench", bot_token="xoxb-bench", rate_limit_scale=100.0)
-    standin.start()
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(
-        slack_bot_token="xoxb-bench",
-        slack_signing_secret="bench",
-        slack_api_base_url=standin.base_url,
-        slack_timeout_seconds=TIMEOUT,
-        temporal_address=env.client.service_client.config.target_host,
-        temporal_task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-        database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-    )
-    migrate(settings.database_url)
-    db = Database(settings.database_url)
-    for channel in CHANNELS:
-        await repo.create_destination(db, DestinationIn(name=channel, channel=channel))
-    client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
-    server = ApiServer(settings)
-    api_url = await asyncio.to_thread(server.start)
-    worker = build_worker(client, settings, db)
-    worker_task = asyncio.create_task(worker.run())
+    async with in_process_stack(
+        {c: c for c in CHANNELS}, 100.0, slack_timeout_seconds=TIMEOUT
+    ) as stack:
+        await cases(stack, alerts)
+
+
+async def cases(stack: InProcess, alerts: int) -> None:
+    standin, client = stack.standin, stack.client
     print(f"Slack client timeout {TIMEOUT:g}s, {alerts} alerts x {len(CHANNELS)} channels each")
-    try:
-        async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
-            for case, faults in CASES.items():
-                posted: list[float] = []
-                copies: Counter[int] = Counter()
-                before = Counter(c["method"] for c in standin.journal())
-                for _ in range(alerts):
-                    for fault in faults:
-                        standin.inject_fault("chat.postMessage", times=len(CHANNELS), **fault)
-                    body = alert()
-                    t0 = time.perf_counter()
-                    assert (await http.post("/alerts", json=body)).status_code == 201
-                    handle = client.get_workflow_handle(f"alert-{body['id']}")
-                    while True:
-                        st = await handle.query("state", result_type=AlertState)
-                        if len([c for c in st.copies if c.ts]) == len(CHANNELS):
-                            break
-                        await asyncio.sleep(0.02)
-                    posted.append(time.perf_counter() - t0)
-                    await asyncio.sleep(3 * TIMEOUT)  # let any straggler land before counting
-                    for channel in CHANNELS:
-                        mine = [
-                            m
-                            for m in standin.messages(channel)
-                            if ((m.get("metadata") or {}).get("event_payload") or {}).get("alert")
-                            == body["id"]
-                        ]
-                        copies[len(mine)] += 1
-                calls = Counter(c["method"] for c in standin.journal()) - before
-                slack = sorted(m for m in calls if m.startswith(("chat", "conv")))
-                per = {m: calls[m] / alerts for m in slack}
-                print(
-                    f"{case:<40} intake->posted p50={statistics.median(posted):5.2f}s "
-                    f"max={max(posted):5.2f}s  copies/channel {dict(copies)}  calls/alert {per}"
-                )
-    finally:
-        await worker.shutdown()
-        await worker_task
-        await asyncio.to_thread(server.stop)
-        standin.stop()
-        await db.dispose()
-        await env.shutdown()
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as http:
+        for case, faults in CASES.items():
+            posted: list[float] = []
+            copies: Counter[int] = Counter()
+            before = Counter(c["method"] for c in standin.journal())
+            for _ in range(alerts):
+                for fault in faults:
+                    standin.inject_fault("chat.postMessage", times=len(CHANNELS), **fault)
+                body = alert()
+                t0 = time.perf_counter()
+                assert (await http.post("/alerts", json=body)).status_code == 201
+                handle = client.get_workflow_handle(f"alert-{body['id']}")
+                while True:
+                    st = await handle.query(AlertWorkflow.state)
+                    if len([c for c in st.copies if c.ts]) == len(CHANNELS):
+                        break
+                    await asyncio.sleep(0.02)
+                posted.append(time.perf_counter() - t0)
+                await asyncio.sleep(3 * TIMEOUT)  # let any straggler land before counting
+                for channel in CHANNELS:
+                    mine = [
+                        m
+                        for m in standin.messages(channel)
+                        if ((m.get("metadata") or {}).get("event_payload") or {}).get("alert")
+                        == body["id"]
+                    ]
+                    copies[len(mine)] += 1
+            calls = Counter(c["method"] for c in standin.journal()) - before
+            slack = sorted(m for m in calls if m.startswith(("chat", "conv")))
+            per = {m: calls[m] / alerts for m in slack}
+            print(
+                f"{case:<40} intake->posted p50={statistics.median(posted):5.2f}s "
+                f"max={max(posted):5.2f}s  copies/channel {dict(copies)}  calls/alert {per}"
+            )
 
 
 if __name__ == "__main__":

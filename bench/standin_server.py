@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bench.slack import metadata_of
 from tools.slack_standin import StandIn
-from tools.slack_standin.__main__ import parse_args
+from tools.slack_standin.__main__ import from_args, parse_args
 
 
 def light(entry: dict[str, Any]) -> dict[str, Any]:
@@ -73,17 +73,7 @@ def main() -> None:
     ours = argparse.ArgumentParser(add_help=False)
     ours.add_argument("--journal-port", type=int, required=True)
     known, rest = ours.parse_known_args()
-    args = parse_args(rest)
-    standin = StandIn(
-        workspace_path=args.workspace,
-        signing_secret=args.signing_secret,
-        bot_token=args.bot_token,
-        interactivity_url=args.interactivity_url,
-        rate_limits=not args.no_rate_limits,
-        trigger_ttl_seconds=args.trigger_ttl,
-        host=args.host,
-        port=args.port,
-    )
+    standin = from_args(parse_args(rest))
     standin.start()
     try:
         asyncio.run(serve(known.journal_port, standin))

@@ -16,26 +16,20 @@ import argparse
 import asyncio
 import logging
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from parley.domain import AlertIn, DestinationIn, Severity
-from parley.settings import Settings
+from bench.inproc import InProcess, in_process_stack
+from parley.domain import AlertIn, Severity
 from parley.slack.ui import ids
 from parley.store import repo, storms
-from parley.store.db import Database, migrate
-from tools.devstack import ApiServer, dev_server_options
+from parley.store.db import Database
 from tools.slack_standin import StandIn
-from worker import build_worker
 from workflows.alert_types import AlertState
 from workflows.storm import StormWorkflow
 from workflows.storm_types import storm_workflow_id
@@ -173,61 +167,40 @@ async def storm_query(db: Database, rows: int) -> list[float]:
 async def run(n: int, threshold: int, pace: float) -> None:
     # Held-back posts retry by design (SlackPaced); their tracebacks would drown the figures.
     logging.getLogger("temporalio.activity").setLevel(logging.CRITICAL)
-    env = await WorkflowEnvironment.start_local(**dev_server_options())
-    standin = StandIn(signing_secret="bench", bot_token="xoxb-bench", rate_limit_scale=pace)
-    standin.start()
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings(
-        slack_bot_token="xoxb-bench",
-        slack_signing_secret="bench",
-        slack_api_base_url=standin.base_url,
-        temporal_address=env.client.service_client.config.target_host,
-        temporal_task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-        database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-        parley_insecure_dev=True,  # a throw-away stack against the stand-in, no API token
+    async with in_process_stack(
+        {"security": CHANNEL},
+        pace,
         slack_channel_posts_per_second=pace,
         slack_channel_post_burst=2,
         slack_workspace_posts_per_second=4 * pace,
         parley_storm_threshold=0,
         parley_storm_window_seconds=60,
+    ) as stack:
+        await bursts(stack, n, threshold, pace)
+
+
+async def bursts(stack: InProcess, n: int, threshold: int, pace: float) -> None:
+    standin, client, settings, db = stack.standin, stack.client, stack.settings, stack.db
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as http:
+        plain = await burst(http, client, standin, n, storm=False)
+        settings.parley_storm_threshold = threshold  # the API reads it per request
+        stormy = await burst(http, client, standin, n, storm=True)
+        resolved = await resolve_all(client, standin, stormy)
+    queries = await storm_query(db, 5000)
+    print(
+        f"Storm burst: {n} Low alerts of one rule into one channel, Slack pace x{pace:g} "
+        f"(Parley paces {pace:g} posts/s per channel), threshold {threshold}, 2-core machine"
     )
-    migrate(settings.database_url)
-    db = Database(settings.database_url)
-    await repo.create_destination(db, DestinationIn(name="security", channel=CHANNEL))
-    client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
-    server = ApiServer(settings)
-    api_url = await asyncio.to_thread(server.start)
-    standin.interactivity_url = f"{api_url}/slack/interactions"
-    worker = build_worker(client, settings, db)
-    worker_task = asyncio.create_task(worker.run())
-    try:
-        async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
-            plain = await burst(http, client, standin, n, storm=False)
-            settings.parley_storm_threshold = threshold  # the API reads it per request
-            stormy = await burst(http, client, standin, n, storm=True)
-            resolved = await resolve_all(client, standin, stormy)
-        queries = await storm_query(db, 5000)
+    for name, r in (("storms off", plain), ("storms on", stormy)):
         print(
-            f"Storm burst: {n} Low alerts of one rule into one channel, Slack pace x{pace:g} "
-            f"(Parley paces {pace:g} posts/s per channel), threshold {threshold}, 2-core machine"
+            f"{name:<11} channel messages={r['messages']:<4} chat.postMessage={r['posts']:<4} "
+            f"chat.update={r['updates']:<4} 429s={r['429']:<3} "
+            f"all accounted for {r['settled']:5.1f} s after the first alert, "
+            f"{r['after_intake']:5.1f} s after the last"
         )
-        for name, r in (("storms off", plain), ("storms on", stormy)):
-            print(
-                f"{name:<11} channel messages={r['messages']:<4} chat.postMessage={r['posts']:<4} "
-                f"chat.update={r['updates']:<4} 429s={r['429']:<3} "
-                f"all accounted for {r['settled']:5.1f} s after the first alert, "
-                f"{r['after_intake']:5.1f} s after the last"
-            )
-            print(f"{'':<11} POST /alerts {ms(r['intake'])}")
-        print(f"Resolve all ({n} members) -> every alert Resolved: {resolved:6.1f} s")
-        print(f"storm check, 5,000 alerts of the rule in the window (SQLite): {ms(queries)}")
-    finally:
-        await worker.shutdown()
-        await worker_task
-        await asyncio.to_thread(server.stop)
-        standin.stop()
-        await db.dispose()
-        await env.shutdown()
+        print(f"{'':<11} POST /alerts {ms(r['intake'])}")
+    print(f"Resolve all ({n} members) -> every alert Resolved: {resolved:6.1f} s")
+    print(f"storm check, 5,000 alerts of the rule in the window (SQLite): {ms(queries)}")
 
 
 if __name__ == "__main__":

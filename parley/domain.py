@@ -61,6 +61,20 @@ class AlertIn(BaseModel):
     event_count: int = Field(default=1, ge=0)
     first_event: dict[str, Any] | list[Any] | None = None
     events: list[Any] = Field(default_factory=list, max_length=100)
+    # Issue 11: what a source's own webhook carries besides Parley's fields. All optional, so
+    # the native shape is unchanged and older workflow inputs still load.
+    description: str = Field(default="", max_length=5000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    # The source's name ("Panther") and the alert's page there: a "View in <source>" button.
+    source: str = Field(default="", max_length=50)
+    source_url: str | None = Field(default=None, max_length=3000, pattern=r"^https?://\S+$")
+    # The payload exactly as the source sent it (unknown fields included): Show Alert Details.
+    raw: dict[str, Any] | None = None
+
+    @property
+    def effective_event_count(self) -> int:
+        """The count a source means: its own, or at least the events it sent."""
+        return max(self.event_count, len(self.events))
 
     @field_validator("summary_attributes", mode="before")
     @classmethod
@@ -123,6 +137,9 @@ class DestinationIn(BaseModel):
     # In a storm (one rule flooding the channel), High and Critical alerts still post on their
     # own unless this is set; then they go to the storm's digest too.
     storm_includes_high: bool = False
+    # Issue 11: more events for an alert closed here (Resolved/Invalid) reopen it. Off: the
+    # update is only recorded in the alert's history.
+    reopen_on_growth: bool = False
 
 
 class Destination(DestinationIn):

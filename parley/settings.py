@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     boomerang_escalate_after_seconds: float = 24 * 3600
     boomerang_expire_after_seconds: float = 7 * 24 * 3600
 
+    # Issue 11 (intake): named JMESPath mappings served at POST /alerts/in/<name> (a YAML file;
+    # one that cannot be used stops start-up), and how often at most an alert that grows gets a
+    # "N more events (M in all)" line in its threads.
+    parley_intake_mappings: str | None = Field(default=None, description="YAML mappings file")
+    alert_growth_line_seconds: float = Field(default=60.0, gt=0)
+
     # Issue 12: deployment and operations.
     # At start-up the API and the worker bring the store's schema to head under a lock (a
     # PostgreSQL advisory lock, an immediate transaction on SQLite). False: they only wait, up

@@ -200,6 +200,8 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: sys.exit(0))
     try:
+        # The shipped intake mappings (Elastic Security, Splunk): POST /alerts/in/<name>.
+        env.setdefault("PARLEY_INTAKE_MAPPINGS", str(ROOT / "examples" / "intake-mappings.yaml"))
         standin = not env.get("SLACK_BOT_TOKEN")
         if standin:
             # The example destinations name the stand-in's channels; a real workspace has others.

@@ -24,9 +24,10 @@ from workflows.alert_effects import AlertEffects
 
 with workflow.unsafe.imports_passed_through():
     from parley.domain import SYSTEM, Actor, Status
-    from parley.slack.ui.alert import render_change_reply
+    from parley.slack.ui.alert import render_change_reply, render_growth_line
     from workflows import search_attributes as sa
     from workflows.alert_types import (
+        AlertGrowth,
         AlertState,
         AlertWorkflowInput,
         AssigneeChange,
@@ -40,8 +41,16 @@ with workflow.unsafe.imports_passed_through():
 SEEN_KEYS_KEPT = 500
 
 Change = (
-    StatusChange | AssigneeChange | BoomerangAsk | BoomerangEvent | DetailsRequest | IntelRequest
+    StatusChange
+    | AssigneeChange
+    | BoomerangAsk
+    | BoomerangEvent
+    | DetailsRequest
+    | IntelRequest
+    | AlertGrowth
 )
+# Alerts that grow keep at most this many events in the workflow's state (intake's cap too).
+EVENTS_KEPT = 100
 
 
 def change_key(change: Change) -> str:
@@ -87,6 +96,11 @@ class AlertWorkflow:
     def threat_intel(self, request: IntelRequest) -> None:
         self._enqueue(request)
 
+    @workflow.signal
+    def grow(self, growth: AlertGrowth) -> None:
+        """More events for this alert (issue 11): sent by intake, never by a person."""
+        self._enqueue(growth)
+
     @workflow.query
     def state(self) -> AlertState:
         return self._state
@@ -117,9 +131,19 @@ class AlertWorkflow:
             if self._inbox:
                 await self._apply(self._inbox.pop(0))
                 continue
-            timeout = self._time_left_open()
-            if timeout is not None and timeout <= timedelta(0):
+            if self._growth_line_in() == timedelta(0):
+                await self._post_growth_line()
+                continue
+            retention = self._time_left_open()
+            if retention is not None and retention <= timedelta(0):
                 break
+            # Without a pending "more events" line this is the retention wait, as it always was.
+            line_in = self._growth_line_in()
+            if line_in is None:
+                timeout = retention
+            else:
+                timeout = line_in if retention is None else min(retention, line_in)
+            summary = "retention" if line_in is None or timeout != line_in else "more events"
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._inbox:
@@ -131,7 +155,7 @@ class AlertWorkflow:
                     )
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self._inbox), timeout=timeout, timeout_summary="retention"
+                    lambda: bool(self._inbox), timeout=timeout, timeout_summary=summary
                 )
             except TimeoutError:
                 pass
@@ -160,6 +184,8 @@ class AlertWorkflow:
             await alert_boomerang.happened(self.fx, change)
         elif isinstance(change, DetailsRequest):
             await alert_context.show_details(self.fx, change)
+        elif isinstance(change, AlertGrowth):
+            await self._apply_growth(change)
         else:
             await alert_context.threat_intel(self.fx, change)
         await self.fx.flush()  # a change that only recorded history (or nothing) still writes it
@@ -216,6 +242,70 @@ class AlertWorkflow:
             f"<@{st.assignee_id}>" if st.assignee_id else None,
             None,
         )
+
+    # ---- alerts that grow (issue 11) ----------------------------------------------------------
+
+    async def _apply_growth(self, growth: AlertGrowth) -> None:
+        """One history row per growth and every copy re-rendered with the count; the thread
+        gets one "N more events (M in all)" line per window, however many growths it held."""
+        st = self._state
+        old = st.alert.effective_event_count
+        if growth.event_count <= old:
+            return  # the start already carried this count (it was queued behind it)
+        events = (list(st.alert.events) + list(growth.new_events))[-EVENTS_KEPT:]
+        st.alert = st.alert.model_copy(update={"event_count": growth.event_count, "events": events})
+        if st.lined_event_count is None:
+            st.lined_event_count = old
+        closed = st.status.is_closed
+        reopen = closed and growth.reopen
+        note = None
+        if closed and not reopen:
+            note = f"arrived while {st.status.value}; not reopened"
+        elif reopen:
+            note = f"arrived while {st.status.value}; reopened"
+        await self.fx.history(
+            "events_added",
+            SYSTEM,
+            key=f"grow/{growth.key}",
+            from_value=str(old),
+            to_value=str(growth.event_count),
+            comment=note,
+        )
+        if reopen:
+            # Recorded and told like any status change (history, thread reply, every copy).
+            change = StatusChange(status=Status.OPEN, actor=SYSTEM, key=f"reopen/{growth.key}")
+            await self._apply_status(change)
+        elif not self._bigger_growth_queued(growth.event_count):
+            # A burst of growths re-renders once, for the last: the next one would redo it.
+            st.revision += 1
+            await self.fx.rerender_only()
+        if closed and not reopen:
+            st.lined_event_count = growth.event_count  # a closed alert's thread stays quiet
+            return
+        if st.growth_line_due is None:
+            st.growth_line_due = workflow.now() + timedelta(seconds=self._inp.growth_line_seconds)
+
+    def _bigger_growth_queued(self, count: int) -> bool:
+        return any(isinstance(c, AlertGrowth) and c.event_count > count for c in self._inbox)
+
+    def _growth_line_in(self) -> timedelta | None:
+        """How long until the pending "more events" line is due (zero: now); None: none."""
+        due = self._state.growth_line_due
+        if due is None:
+            return None
+        return max(due - workflow.now(), timedelta(0))
+
+    async def _post_growth_line(self) -> None:
+        st = self._state
+        st.growth_line_due = None
+        total = st.alert.effective_event_count
+        added = total - (st.lined_event_count or 0)
+        st.lined_event_count = total
+        if added <= 0:
+            return
+        self.fx.begin()
+        line = render_growth_line(added, total)
+        await self.fx.change_everywhere(f"grow/{total}", line.text, line.blocks, rerender=False)
 
     async def _after_change(
         self, actor: Actor, what: str, old: str | None, new: str | None, comment: str | None

@@ -196,6 +196,13 @@ class AlertEffects:
             self._live(), rerender, Reply(key_suffix=key_suffix, text=text, blocks=blocks)
         )
 
+    async def rerender_only(self) -> None:
+        """Every copy re-rendered, no thread reply (an alert that grew: the line comes later)."""
+        if not self.batched:
+            await self.rerender_everywhere()
+            return
+        await self._deliver(self._live(), rerender=True, reply=None)
+
     async def _enrich_on_arrival(self, destinations: list[Destination]) -> None:
         """The alert's IPs analysed for the destinations that ask, before their first post."""
         wanted = [d.id for d in destinations if d.enrich_on_arrival]

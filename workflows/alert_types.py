@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -67,6 +68,18 @@ class BoomerangAsk(Request):
     share_event: bool = False
 
 
+class AlertGrowth(BaseModel):
+    """The same alert arrived again with more events (issue 11): intake claimed the growth in
+    the store (counts only go up), so each growth reaches the workflow once under its key."""
+
+    key: str = Field(description="grow/<event count>: unique per growth of one alert")
+    event_count: int = Field(ge=0)
+    previous_count: int = Field(ge=0)
+    new_events: list[Any] = Field(default_factory=list, max_length=100)
+    # A destination of the alert says more events reopen it when it is closed.
+    reopen: bool = False
+
+
 # ---- input and state --------------------------------------------------------------------------
 
 
@@ -100,6 +113,10 @@ class AlertState(BaseModel):
     details_posted_at: dict[str, datetime] = Field(default_factory=dict)
     # The alert's IPs analysed on arrival, for the destinations that asked (None: none did).
     ip_intel: IpIntel | None = None
+    # Alerts that grow (issue 11): the count the thread was last told about (None: the count
+    # the alert arrived with), and when the pending "N more events" line is due.
+    lined_event_count: int | None = None
+    growth_line_due: datetime | None = None
 
 
 class AlertWorkflowInput(BaseModel):
@@ -113,3 +130,5 @@ class AlertWorkflowInput(BaseModel):
     # Destinations whose storm digest takes this alert instead of a post (intake's decision).
     storm: StormPlan | None = None
     state: AlertState | None = None  # set when continuing as new
+    # At most one "N more events (M in all)" thread line per this many seconds (issue 11).
+    growth_line_seconds: float = 60.0

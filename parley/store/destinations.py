@@ -39,6 +39,7 @@ def _destination(row: DestinationRow) -> Destination:
         log_types=list(row.log_types or []),
         enrich_on_arrival=bool(row.enrich_on_arrival),
         storm_includes_high=bool(row.storm_includes_high),
+        reopen_on_growth=bool(row.reopen_on_growth),
     )
 
 
@@ -52,6 +53,7 @@ def _destination_values(d: DestinationIn) -> dict[str, Any]:
         "log_types": list(d.log_types),
         "enrich_on_arrival": d.enrich_on_arrival,
         "storm_includes_high": d.storm_includes_high,
+        "reopen_on_growth": d.reopen_on_growth,
         "created_at": utcnow(),
     }
 

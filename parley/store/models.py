@@ -89,6 +89,10 @@ class AlertRow(Base):
     # storm is counted on it. Set by the column default, so the claim needs no change; NULL for
     # alerts stored before storms existed.
     received_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # The alert's event count as intake last took it (issue 11: alerts that grow). A growth is
+    # claimed by a conditional UPDATE on it, so of concurrent growths each is applied once.
+    # NULL for alerts stored before it existed (their payload has the count).
+    event_count: Mapped[int | None] = mapped_column(BigInteger)
 
     # Keyset pagination walks (created_at, alert_id) newest first, optionally per filter.
     __table_args__ = (
@@ -137,6 +141,8 @@ class DestinationRow(Base):
     enrich_on_arrival: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # In a storm, High and Critical alerts post on their own unless this is set.
     storm_includes_high: Mapped[bool] = mapped_column(Boolean, default=False)
+    # More events for an alert closed here reopen it (issue 11); off by default.
+    reopen_on_growth: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SlackMessageRow(Base):

@@ -109,6 +109,7 @@ def claim_statement(db: Database, alert: AlertIn, workflow_id: str) -> Any:
             resolution_comment=None,
             workflow_id=workflow_id,
             payload=alert.model_dump(mode="json"),
+            event_count=min(alert.effective_event_count, 2**62),  # store.growth.MAX_COUNT
         )
         .on_conflict_do_nothing(index_elements=["alert_id"])
         .returning(AlertRow.alert_id)
@@ -342,6 +343,11 @@ async def get_alert_detail(db: Database, alert_id: str) -> AlertDetail | None:
         summary_attributes=payload.get("summary_attributes", {}),
         event_count=payload.get("event_count", 1),
         first_event=payload.get("first_event"),
+        description=payload.get("description") or "",
+        tags=payload.get("tags") or [],
+        source=payload.get("source") or "",
+        source_url=payload.get("source_url"),
+        raw=payload.get("raw"),
         history=[
             HistoryItem(
                 key=h.key,

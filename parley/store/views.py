@@ -74,6 +74,14 @@ class AlertDetail(AlertSummary):
     summary_attributes: dict[str, list[str]] = Field(default_factory=dict)
     event_count: int = 1
     first_event: dict[str, Any] | list[Any] | None = None
+    # Issue 11: what the source's own webhook said.
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    source: str = ""
+    source_url: str | None = None
+    raw: dict[str, Any] | None = Field(
+        default=None, description="the payload as the source sent it"
+    )
     history: list[HistoryItem] = Field(default_factory=list, description="oldest first")
     slack_copies: list[SlackCopyView] = Field(default_factory=list)
     queued_items: list[QueuedItem] = Field(

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from parley.store.db import Database, migrate
 from tests.store.store_support import fresh_pg_database
 from tools.devstack import ApiServer
 from tools.slack_standin import StandIn
+from workflows.alert import AlertWorkflow
 from workflows.alert_types import AlertState, alert_workflow_id
 
 API_TOKEN = "test-api-token"
@@ -34,6 +36,8 @@ SIGNING_SECRET = "test-signing-secret"
 SECRET_KEY = "test-secret-key-that-signs-modal-metadata"
 BOT_TOKEN = "xoxb-test-token"
 SLACK_TIMEOUT = 2.0
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+GROWTH_WINDOW = 2.0
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +90,7 @@ class Stack:
 
     async def state(self, alert_id: str) -> AlertState:
         handle = self.client.get_workflow_handle(alert_workflow_id(alert_id))
-        return await handle.query("state", result_type=AlertState)
+        return await handle.query(AlertWorkflow.state)
 
     async def wait_for(
         self, check: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
@@ -182,6 +186,9 @@ async def _stack(
         slack_workspace_post_burst=400,
         # Tests post many alerts of one rule; tests/e2e/test_storm.py turns storms on for its own.
         parley_storm_threshold=0,
+        # Issue 11: the shipped intake mappings, and a "more events" window of seconds, not 60.
+        parley_intake_mappings=str(EXAMPLES / "intake-mappings.yaml"),
+        alert_growth_line_seconds=GROWTH_WINDOW,
     )
     migrate(settings.database_url)
     db = Database(settings.database_url)

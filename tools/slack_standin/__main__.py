@@ -27,9 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    standin = StandIn(
+def from_args(args: argparse.Namespace) -> StandIn:
+    """The stand-in these flags describe (also used by bench/standin_server.py)."""
+    return StandIn(
         workspace_path=args.workspace,
         signing_secret=args.signing_secret,
         bot_token=args.bot_token,
@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    standin = from_args(args)
     persistence = None
     if args.state_file:
         from .persist import Persistence

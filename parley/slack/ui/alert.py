@@ -35,6 +35,7 @@ STATUS_EMOJI: dict[Status, str] = {
     Status.INVALID: ":no_entry_sign:",
 }
 MAX_ATTRIBUTES_SHOWN = 10
+MAX_TAGS_SHOWN = 10
 # Slack refuses a message whose blocks hold more text than about 13.2k characters in all
 # (msg_blocks_too_long): the IP lines get what the rest of the message leaves under this.
 MESSAGE_TEXT_BUDGET = 12_000
@@ -81,6 +82,23 @@ def _attributes_text(state: AlertState, marks: dict[str, str]) -> str | None:
     return truncate("*Summary*\n" + "\n".join(lines), SECTION_TEXT_MAX)
 
 
+def _meta_text(state: AlertState) -> str:
+    alert = state.alert
+    text = f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`"
+    if alert.source:
+        text += f" · from {escaped(alert.source, 60)}"
+    if alert.tags:
+        text += " · " + " ".join(f"`{escaped(t, 60)}`" for t in alert.tags[:MAX_TAGS_SHOWN])
+        if len(alert.tags) > MAX_TAGS_SHOWN:
+            text += f" (+{len(alert.tags) - MAX_TAGS_SHOWN})"
+    return truncate(text, 2900)
+
+
+def source_label(source: str) -> str:
+    """The source's button: "View in Panther"."""
+    return f"View in {source or 'source'}"
+
+
 def _assignee(state: AlertState) -> str:
     return user_mention(state.assignee_id) if state.assignee_id else "_Unassigned_"
 
@@ -125,6 +143,14 @@ def render_alert(
             ],
         },
     ]
+    if alert.description:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "description",
+                "text": mrkdwn(escaped(alert.description, SECTION_TEXT_MAX - 20)),
+            }
+        )
     if state.denied_by:
         who = ", ".join(user_mention(u) for u in state.denied_by[:10])
         blocks.append(
@@ -162,9 +188,7 @@ def render_alert(
         {
             "type": "context",
             "block_id": "meta",
-            "elements": [
-                mrkdwn(f"Alert `{escaped(alert.id, 300)}` · rule `{escaped(alert.rule_id, 300)}`")
-            ],
+            "elements": [mrkdwn(_meta_text(state))],
         }
     )
     blocks.append(_actions(state, console_base_url))
@@ -200,6 +224,18 @@ def _actions(state: AlertState, console_base_url: str) -> dict[str, Any]:
             "url": console_url(console_base_url, alert.id),
             "value": ref,
         },
+    ]
+    if alert.source_url:  # the alert in its source's console, as the seed product shows it
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ids.VIEW_IN_SOURCE,
+                "text": plain(source_label(alert.source), 75),
+                "url": alert.source_url,
+                "value": ref,
+            }
+        )
+    elements += [
         assignee,
         status_select,
         _button(ids.SHOW_DETAILS, "Show Alert Details", ref),
@@ -233,3 +269,10 @@ def render_change_reply(
         text=truncate(text, FALLBACK_TEXT_MAX),
         blocks=[{"type": "section", "text": mrkdwn(truncate(text, SECTION_TEXT_MAX))}],
     )
+
+
+def render_growth_line(added: int, total: int) -> Rendered:
+    """The thread line for an alert that grew, e.g. "12 more events (57 in all)"."""
+    events = "event" if added == 1 else "events"
+    text = f":chart_with_upwards_trend: {added} more {events} ({total} in all)"
+    return Rendered(text=text, blocks=[{"type": "section", "text": mrkdwn(text)}])

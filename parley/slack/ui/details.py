@@ -66,9 +66,15 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
             ],
         },
     ]
+    shown: list[tuple[str, Any]] = []
     if alert.first_event is not None:
-        text, cut = pretty_json(alert.first_event, EVENT_JSON_MAX)
-        blocks.append({"type": "section", "text": mrkdwn("*First event*")})
+        shown.append(("*First event*", alert.first_event))
+    if alert.raw is not None:  # what the source sent, unknown fields included (issue 11)
+        label = f"*As {escaped(alert.source, 60)} sent it*" if alert.source else "*As sent*"
+        shown.append((label, alert.raw))
+    for label, value in shown:
+        text, cut = pretty_json(value, EVENT_JSON_MAX)
+        blocks.append({"type": "section", "text": mrkdwn(label)})
         # rich_text_preformatted shows the JSON literally: no mrkdwn, no mentions, no links.
         blocks.append(
             {

@@ -17,6 +17,7 @@ M = TypeVar("M", bound=BaseModel)
 
 # Alert message actions.
 VIEW_IN_CONSOLE = "alert.view_console"
+VIEW_IN_SOURCE = "alert.view_source"  # the alert in the tool that sent it ("View in Panther")
 SET_ASSIGNEE = "alert.set_assignee"
 UPDATE_STATUS = "alert.update_status"
 SHOW_DETAILS = "alert.show_details"
