@@ -206,6 +206,9 @@ def main() -> None:
         if standin:
             # The example destinations name the stand-in's channels; a real workspace has others.
             env.setdefault("PARLEY_DESTINATIONS", str(ROOT / "examples" / "destinations.yaml"))
+            # A public development value, like the stand-in's signing secret: the shipped Splunk
+            # mapping's secret URL works locally instead of warning at every start.
+            env.setdefault("PARLEY_SPLUNK_PATH_SECRET", "parley-dev-splunk-path-secret")
             env["SLACK_BOT_TOKEN"] = "xoxb-standin-token"
             env["SLACK_API_BASE_URL"] = f"http://127.0.0.1:{STANDIN_PORT}/api/"
             env.update(standin_settings(env))
