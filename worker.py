@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
+from activities.home import HomePublisher
 from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
 from activities.storm import StormActivities
@@ -73,14 +74,12 @@ def build_worker(
     task_queue: str | None = None,
     enricher: Enricher | None = None,
 ) -> Worker:
-    slack = SlackActivities(
-        make_slack_client(
-            settings.slack_bot_token,
-            settings.slack_api_base_url,
-            timeout=settings.slack_timeout_seconds,
-        ),
-        pacer=slack_pacer(settings, db),
+    slack_client = make_slack_client(
+        settings.slack_bot_token,
+        settings.slack_api_base_url,
+        timeout=settings.slack_timeout_seconds,
     )
+    slack = SlackActivities(slack_client, pacer=slack_pacer(settings, db))
     history = HistoryActivities(db)
     enrich = EnrichmentActivities(enricher or Enricher(EnrichmentConfig.from_env()))
     return Worker(
@@ -89,7 +88,7 @@ def build_worker(
         workflows=[AlertWorkflow, BoomerangWorkflow, StormWorkflow, TorRefreshWorkflow],
         activities=[
             *slack.all(),
-            *SlackFanOut(slack).all(),
+            *SlackFanOut(slack, HomePublisher(db, slack_client)).all(),
             *history.all(),
             *enrich.all(),
             *StormActivities(slack, db).all(),

@@ -12,6 +12,7 @@ from parley import metrics
 from parley.domain import HistoryEntry, SlackCopy, Status
 from parley.store import repo
 from parley.store.db import Database
+from parley.store.questions import Question, save_question
 
 
 class ProjectionRequest(BaseModel):
@@ -37,10 +38,12 @@ class StoreWrite(BaseModel):
     entries: list[HistoryEntry] = Field(default_factory=list)
     projection: ProjectionRequest | None = None
     copies: list[SaveCopyRequest] = Field(default_factory=list)
+    # Boomerang questions asked or closed by this change (issue 13: typed answers, App Home).
+    questions: list[Question] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.entries or self.projection or self.copies)
+        return not (self.entries or self.projection or self.copies or self.questions)
 
 
 class HistoryActivities:
@@ -80,6 +83,8 @@ class HistoryActivities:
             await self.project(w.projection)
         for copy in w.copies:
             await self.save_copy(copy)
+        for question in w.questions:
+            await save_question(self.db, question)
 
     def all(self) -> list[object]:
         return [self.record, self.project, self.save_copy, self.write]

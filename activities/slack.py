@@ -47,6 +47,7 @@ from parley.slack.errors import (
 )
 from parley.slack.ui import boomerang as boomerang_ui
 from parley.slack.ui.alert import Rendered, render_alert
+from parley.slack.ui.event_json import Attachment, event_attachment
 from parley.slack.ui.text import escape
 from parley.store import pacing
 from parley.store.db import Database
@@ -410,6 +411,46 @@ class SlackActivities:
         found = await self._find_keyed(channel, key, thread_ts)
         return await self._keep_first(channel, sorted({*found, ts}, key=float))
 
+    async def _find_file(self, channel: str, thread_ts: str, filename: str) -> str | None:
+        """The id of a file named `filename` already shared in the thread, or None."""
+        cursor = ""
+        while True:
+            data = await self._call(
+                "conversations_replies",
+                channel=channel,
+                ts=thread_ts,
+                limit=PAGE_SIZE,
+                cursor=cursor or None,
+            )
+            for message in data.get("messages") or []:
+                for f in message.get("files") or []:
+                    if f.get("name") == filename:
+                        return str(f.get("id"))
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
+
+    async def _upload_keyed(
+        self, channel: str, thread_ts: str, file: Attachment, *, may_exist: bool
+    ) -> str:
+        """Upload `file` into a thread once (slack_sdk's files_upload_v2: getUploadURLExternal,
+        the upload, completeUploadExternal). A retry looks for the file's unique name first."""
+        if may_exist:
+            self._settle()
+            found = await self._find_file(channel, thread_ts, file.filename)
+            if found:
+                return found
+        data = await self._write(
+            "files_upload_v2",
+            channel=channel,
+            thread_ts=thread_ts,
+            content=file.content,
+            filename=file.filename,
+            title=file.title,
+            initial_comment=file.comment,
+        )
+        return str((data.get("file") or {}).get("id") or "")
+
     async def _update(self, channel: str, ts: str, rendered: Rendered) -> bool:
         """Re-render a message in place; False when it is gone (deleted, or not ours)."""
         # A late earlier update landing after this one would show an older state.
@@ -530,9 +571,23 @@ class SlackActivities:
             await self._update(req.channel, req.ts, rendered)
             return DmRef(channel=req.channel, ts=req.ts)
         channel = await self._dm_channel(req.user_id)
+        b = req.boomerang
         posted = await self._post_keyed(
-            channel, req.key, rendered.text, rendered.blocks, alert_id=req.boomerang.alert_id
+            channel, req.key, rendered.text, rendered.blocks, alert_id=b.alert_id
         )
+        attachment = event_attachment(
+            b.alert_id, b.first_event, req.key, boomerang_ui.EVENT_JSON_MAX
+        )
+        if attachment is not None:
+            try:
+                await self._upload_keyed(
+                    channel, posted.ts, attachment, may_exist=activity.info().attempt > 1
+                )
+            except ApplicationError as exc:
+                if exc.type != PERMANENT:
+                    raise
+                # The DM already links to the console: a refused file loses nothing.
+                activity.logger.warning("event file in the DM refused: %s", exc)
         return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
 
     @activity.defn(name="slack.boomerang_reminder")
@@ -542,6 +597,18 @@ class SlackActivities:
         text = (
             f"⏰ Reminder: <@{b.asker.id}> is still waiting for your answer about "
             f"*{escape(b.alert_title)}*. Use the buttons on the question above."
+        )
+        posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
+        return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
+
+    @activity.defn(name="slack.boomerang_filed")
+    async def boomerang_filed(self, req: DmRequest) -> DmRef:
+        """Under a typed top-level answer: which alert Parley filed it under."""
+        b = req.boomerang
+        channel = req.channel or await self._dm_channel(req.user_id)
+        text = (
+            f"🪃 Thanks! Parley filed your answer under <{b.console_url}|{escape(b.alert_title)}>"
+            f" (alert `{escape(b.alert_id)}`), for <@{b.asker.id}>'s question."
         )
         posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
         return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
@@ -556,4 +623,5 @@ class SlackActivities:
             self.user_name,
             self.boomerang_dm,
             self.boomerang_reminder,
+            self.boomerang_filed,
         ]

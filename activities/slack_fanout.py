@@ -22,10 +22,17 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from activities.slack import Posted, SlackActivities, flight_log, previous_heartbeat
+from activities.home import HomePublisher
+from activities.slack import (
+    Posted,
+    SlackActivities,
+    flight_log,
+    previous_heartbeat,
+)
 from parley.domain import Destination, SlackCopy
 from parley.slack.errors import PACED, PERMANENT, MessageGone
 from parley.slack.ui.alert import Rendered, render_alert
+from parley.slack.ui.event_json import Attachment
 from workflows.alert_types import AlertState
 
 T = TypeVar("T")
@@ -37,6 +44,8 @@ class Reply(BaseModel):
     key_suffix: str
     text: str
     blocks: list[dict[str, Any]] | None = None
+    # Uploaded into the same thread after the reply (the whole event, issue 13).
+    attachment: Attachment | None = None
 
 
 class PostAllRequest(BaseModel):
@@ -53,6 +62,8 @@ class DeliverRequest(BaseModel):
     copies: list[SlackCopy]
     rerender: bool = True
     reply: Reply | None = None
+    # Slack users whose App Home this change touches: re-published after the copies (issue 13).
+    homes: list[str] = Field(default_factory=list)
 
 
 class CopyOutcome(BaseModel):
@@ -118,8 +129,19 @@ class _Attempt:
 
 
 class SlackFanOut:
-    def __init__(self, slack: SlackActivities) -> None:
+    def __init__(self, slack: SlackActivities, homes: HomePublisher | None = None) -> None:
         self.slack = slack
+        self.homes = homes
+
+    async def _publish_homes(self, user_ids: list[str], console_base_url: str) -> None:
+        """Best effort, never raised: a retry would redo the copies for a nicety, and the Home
+        catches up the next time its person opens it."""
+        if not user_ids or self.homes is None:
+            return
+        try:
+            await self.homes.publish(user_ids, console_base_url)
+        except Exception as exc:
+            activity.logger.warning("App Home of %s not re-published: %s", user_ids, exc)
 
     async def _each(
         self,
@@ -225,6 +247,7 @@ class SlackFanOut:
             apply,
             lambda i, code: CopyOutcome(target=req.copies[i].model_copy(update={"failed": code})),
         )
+        await self._publish_homes(req.homes, req.console_base_url)
         return FanOutResult(outcomes=outcomes)
 
     async def _rerender(
@@ -273,6 +296,20 @@ class SlackFanOut:
                 activity.logger.warning("reply in %s refused: %s", copy.channel, code)
                 return code, None
             raise
+        if reply.attachment is not None and copy.ts:
+            file_key = f"file/{key}"
+            may_exist = attempt.may_exist(file_key)
+            attempt.sent.add(file_key)  # from here on a retry looks for it before uploading
+            try:
+                await self.slack._upload_keyed(
+                    copy.channel, copy.ts, reply.attachment, may_exist=may_exist
+                )
+            except ApplicationError as exc:
+                code = _permanent_code(exc)
+                if not code:
+                    raise
+                # The reply already points to the console: a refused file loses nothing.
+                activity.logger.warning("file in %s refused: %s", copy.channel, code)
         return None, posted
 
     def all(self) -> list[Any]:

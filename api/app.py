@@ -63,11 +63,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store_ready.add_done_callback(
                 lambda t: relay.start() if not t.cancelled() and t.exception() is None else None
             )
+        socket = None
+        if settings.slack_app_token:  # Socket Mode (issue 13): no public URL needed
+            from api.socket_mode import SocketModeListener
+
+            socket = SocketModeListener(app, settings)
+            socket.start()
         try:
             yield
         finally:
             if store_ready is not None:
                 store_ready.cancel()
+            if socket is not None:
+                await socket.stop()
             await relay.stop()
             await app.state.db.dispose()
 
@@ -80,7 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         default=json_body_limit(settings),
-        per_path={"/slack/interactions": slack.MAX_BODY_BYTES},
+        per_path={
+            "/slack/interactions": slack.MAX_BODY_BYTES,
+            "/slack/events": slack.MAX_BODY_BYTES,
+        },
     )
     # Every error answer has one shape (api/errors.py), whichever layer refused the request.
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
-from api import slack_alert, slack_boomerang, slack_context, slack_storm
+from api import slack_alert, slack_boomerang, slack_context, slack_events, slack_storm
 from api.errors import error_response
 from api.signals import Refusal
 from api.slack_common import Click, Submission, actor_of, not_for_us, tell_later
@@ -62,7 +62,6 @@ _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}", re.ASCII)
 
 @router.post("/slack/interactions", include_in_schema=False)
 async def interactions(request: Request) -> Response:
-    settings = request.app.state.settings
     raw = await request.body()  # capped at MAX_BODY_BYTES by api.body_limit (a 413 from here)
     try:
         raw.decode("utf-8")  # slack-sdk's verifier decodes the body and would raise
@@ -74,9 +73,15 @@ async def interactions(request: Request) -> Response:
         payload = json.loads(parse_qs(raw.decode("utf-8"), strict_parsing=True)["payload"][0])
         if not isinstance(payload, dict):
             raise ValueError("payload is not an object")
-        kind = payload.get("type")
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         return error_response(400, f"malformed interaction payload: {exc}")
+    return await dispatch_interaction(request, payload)
+
+
+async def dispatch_interaction(request: Request, payload: dict[str, Any]) -> Response:
+    """One interaction payload, from either transport (HTTP above, or Socket Mode)."""
+    settings = request.app.state.settings
+    kind = payload.get("type")
     refused = not_for_us(payload, settings)
     if refused:
         log.warning("refused a signed %r interaction: %s", kind, refused)
@@ -95,6 +100,37 @@ async def interactions(request: Request) -> Response:
         log.warning("malformed %s payload: %s", kind, exc)
         return JSONResponse({"error": f"malformed {kind} payload"}, status_code=400)
     return JSONResponse({"error": f"unsupported interaction type {kind!r}"}, status_code=400)
+
+
+@router.post("/slack/events", include_in_schema=False)
+async def events(request: Request) -> Response:
+    """The Events API's request URL: signed like interactivity, JSON bodies."""
+    raw = await request.body()  # capped at MAX_BODY_BYTES by api.body_limit
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_response(400, "the body is not UTF-8")
+    if not _signed_by_slack(request, raw):
+        return error_response(401, "invalid request: not signed by Slack")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return error_response(400, f"malformed event body: {exc}")
+    if not isinstance(body, dict):
+        return error_response(400, "malformed event body: not an object")
+    retry = request.headers.get("x-slack-retry-num")
+    if retry:
+        log.info(
+            "event %s retried (%s, %s)",
+            body.get("event_id"),
+            retry,
+            request.headers.get("x-slack-retry-reason"),
+        )
+    try:
+        return await slack_events.handle_event(request, body)
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("malformed event: %s", exc)
+        return error_response(400, "malformed event")
 
 
 def _signed_by_slack(request: Request, raw: bytes) -> bool:

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     parley_intake_mappings: str | None = Field(default=None, description="YAML mappings file")
     alert_growth_line_seconds: float = Field(default=60.0, gt=0)
 
+    # Issue 13: Socket Mode. An app-level token (xapp-…, scope connections:write) makes the API
+    # receive interactions and events over Slack's WebSocket instead of its request URLs.
+    slack_app_token: str = ""
+
     # Issue 12: deployment and operations.
     # At start-up the API and the worker bring the store's schema to head under a lock (a
     # PostgreSQL advisory lock, an immediate transaction on SQLite). False: they only wait, up

@@ -133,11 +133,24 @@ def test_slack_manifest_grants_what_the_code_calls() -> None:
         "conversations_history": {"channels:history", "groups:history", "im:history"},
         "conversations_replies": {"channels:history", "groups:history", "im:history"},
         "users_info": {"users:read"},
+        "files_upload_v2": {"files:write"},
     }
     for method, wanted in needs.items():
         if f'"{method}"' in code or f".{method}(" in code:
             assert wanted <= scopes, f"{method} needs {wanted - scopes}"
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/interactions")
+    # Events: the subscription URL is Parley's route, and every handled event is subscribed.
+    events = manifest["settings"]["event_subscriptions"]
+    assert events["request_url"].endswith("/slack/events")
+    assert '"/slack/events"' in code
+    handled = {"message.im": '"message"', "app_home_opened": '"app_home_opened"'}
+    for event, literal in handled.items():
+        assert literal in code and event in events["bot_events"], event
+    if "message.im" in events["bot_events"]:
+        assert "im:history" in scopes
+        assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    if "views_publish" in code:
+        assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_tests_cannot_leave_loopback() -> None:

@@ -212,6 +212,11 @@ def main() -> None:
             env["SLACK_BOT_TOKEN"] = "xoxb-standin-token"
             env["SLACK_API_BASE_URL"] = f"http://127.0.0.1:{STANDIN_PORT}/api/"
             env.update(standin_settings(env))
+            socket_mode = env.get("PARLEY_SOCKET_MODE", "") in ("1", "true", "yes")
+            if socket_mode:  # the stand-in's app-level token: Parley connects over its socket
+                from tools.slack_standin.socket_mode import APP_TOKEN
+
+                env["SLACK_APP_TOKEN"] = APP_TOKEN
             start(
                 "slack stand-in",
                 [
@@ -222,6 +227,8 @@ def main() -> None:
                     env.setdefault("SLACK_SIGNING_SECRET", "parley-dev-signing-secret"),
                     "--interactivity-url",
                     f"http://127.0.0.1:{API_PORT}/slack/interactions",
+                    "--events-url", f"http://127.0.0.1:{API_PORT}/slack/events",
+                    *(["--socket-mode"] if socket_mode else []),
                     # Slack keeps its messages when Parley restarts; so does the stand-in.
                     "--state-file", str(DATA / "standin-state.json"),
                 ],
@@ -271,6 +278,11 @@ def main() -> None:
                 f"{env['SLACK_API_BASE_URL']})\n"
                 if standin
                 else "  Slack          the real workspace of SLACK_BOT_TOKEN\n"
+            )
+            + (
+                "  Slack transport Socket Mode (SLACK_APP_TOKEN)\n"
+                if env.get("SLACK_APP_TOKEN")
+                else "  Slack transport request URLs /slack/interactions and /slack/events\n"
             )
             + samples
             + f"State is kept in {DATA}. Ctrl-C stops everything.\n",

@@ -211,6 +211,11 @@ class AlertWorkflow:
             to_value=change.status.value,
             comment=comment,
         )
+        # The assignee's list; the closer's "closed by you" (the one who closes, and the one
+        # whose close a reopen undoes).
+        slack_actor = change.actor.id if change.actor.source == "slack" else None
+        self.fx.touch_home(st.assignee_id, slack_actor, st.closed_by)
+        st.closed_by = slack_actor if change.status.is_closed else None
         await self._after_change(change.actor, "status", old.value, change.status.value, comment)
         if change.status.is_closed:
             await alert_boomerang.cancel_open(
@@ -225,6 +230,7 @@ class AlertWorkflow:
         if change.assignee_id and not name:
             name = await self.fx.user_name(change.assignee_id)
         old_id, old_name = st.assignee_id, st.assignee_name
+        self.fx.touch_home(old_id, change.assignee_id)
         st.assignee_id = change.assignee_id
         st.assignee_name = name if change.assignee_id else ""
         st.revision += 1

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from parley.domain import SYSTEM, Actor
     from parley.slack.ui import boomerang as boomerang_ui
     from parley.slack.ui.text import escape, user_mention
+    from parley.store.questions import Question
     from workflows.alert_types import BoomerangAsk, BoomerangInfo, boomerang_workflow_id
     from workflows.boomerang_types import BoomerangEvent, BoomerangInput
 
@@ -104,6 +105,21 @@ async def happened(fx: AlertEffects, event: BoomerangEvent) -> None:
         to_value=info.recipient_id,
         comment=comment,
     )
+    fx.save_question(
+        Question(
+            boomerang_id=info.id,
+            alert_id=st.alert.id,
+            recipient_id=info.recipient_id,
+            asker_id=info.asker_id,
+            question=info.question,
+            status=info.status,
+            dm_channel=event.dm_channel,
+            dm_ts=event.dm_ts,
+            asked_at=event.at,
+        )
+    )
+    if event.kind in ("asked", "answered", "expired", "cancelled", "undeliverable"):
+        fx.touch_home(info.recipient_id)
     denied = event.kind == "answered" and event.answer_kind == "no"
     if denied:  # the alert message itself shows the denial
         st.denied_by.append(info.recipient_id)

@@ -10,8 +10,10 @@ from workflows.options import ENRICH_OPTS
 
 with workflow.unsafe.imports_passed_through():
     from activities.enrichment import EnrichmentActivities
+    from activities.slack_fanout import Reply
     from parley.domain import SlackCopy, ip_values
-    from parley.slack.ui.details import render_details
+    from parley.slack.ui.details import first_event_limit, render_details
+    from parley.slack.ui.event_json import Attachment, event_attachment
     from parley.slack.ui.intel import render_card, render_fallback_text
     from workflows.alert_types import DetailsRequest, IntelRequest
 
@@ -47,6 +49,19 @@ async def show_details(fx: AlertEffects, req: DetailsRequest) -> None:
     # History first, as for every change: the console never misses what Slack shows.
     await fx.history("details_shown", req.actor, key=f"details/{req.key}")
     rendered = render_details(st, locations, fx.inp.console_base_url)
+    attachment: Attachment | None = None
+    if fx.batched:  # the legacy generation's thread_reply has no file; it only replays
+        limit = first_event_limit(st)
+        attachment = event_attachment(st.alert.id, st.alert.first_event, req.key, limit)
+    if attachment is not None:
+        reply = Reply(
+            key_suffix=f"details/{req.key}",
+            text=rendered.text,
+            blocks=rendered.blocks,
+            attachment=attachment,
+        )
+        await fx.reply_with(copy, reply)
+        return
     await fx.reply_in(copy, f"details/{req.key}", rendered.text, rendered.blocks)
 
 

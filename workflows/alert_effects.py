@@ -55,6 +55,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from parley.domain import SYSTEM, Actor, Destination, HistoryEntry, SlackCopy, ip_values
     from parley.slack.errors import permanent_code
+    from parley.slack.ui.text import SLACK_USER_ID
+    from parley.store.questions import Question
     from workflows.alert_types import AlertState, AlertWorkflowInput, Request
 
 # Recording a deleted duplicate adds commands; the marker keeps runs that an older worker went on
@@ -91,6 +93,7 @@ async def record_deleted_duplicates(
 
 
 ONE_TRIP = "one-trip-per-change"
+
 ENRICH_ON_ARRIVAL = "enrich-on-arrival"
 # Offline lookups take milliseconds: a first post waits for them briefly, never for long.
 ARRIVAL_ENRICH_OPTS: dict[str, Any] = {
@@ -105,6 +108,7 @@ class AlertEffects:
         self.inp = inp
         self.batched = False
         self._write = StoreWrite(alert_id=state.alert.id)
+        self._homes: set[str] = set()
 
     def begin(self) -> None:
         """Called before each change (and before the first post): picks the generation."""
@@ -154,6 +158,7 @@ class AlertEffects:
                 copies=copies,
                 rerender=rerender,
                 reply=reply,
+                homes=self._take_homes(),
             ),
             summary=f"{'re-render and ' if rerender else ''}reply in {len(copies)} channel(s)",
             **SLACK_OPTS,
@@ -179,6 +184,10 @@ class AlertEffects:
                     "thread reply in %s refused: %s", outcome.target.channel, outcome.reply_failed
                 )
         await self.flush()
+
+    def _take_homes(self) -> list[str]:
+        users, self._homes = sorted(self._homes), set()
+        return users
 
     def _live(self) -> list[SlackCopy]:
         return [c for c in self.state.copies if c.ts and not c.failed]
@@ -314,6 +323,10 @@ class AlertEffects:
 
         await asyncio.gather(*(reply(c) for c in self.state.copies if c.ts and not c.failed))
 
+    async def reply_with(self, copy: SlackCopy, reply: Reply) -> None:
+        """A reply in one copy's thread with a file after it (batched generation only)."""
+        await self._deliver([copy], rerender=False, reply=reply)
+
     async def reply_in(
         self, copy: SlackCopy, key_suffix: str, text: str, blocks: list[dict] | None
     ) -> None:
@@ -414,6 +427,19 @@ class AlertEffects:
             to_value=to_value,
             comment=comment,
         )
+
+    def touch_home(self, *user_ids: str | None) -> None:
+        """These people's App Home shows what this change touches (assignee, closer, asked):
+        the change's fan-out re-publishes them (an input of the same activity, no new command;
+        the legacy generation only replays, so it has no Home)."""
+        self._homes.update(u for u in user_ids if u and SLACK_USER_ID.fullmatch(u))
+
+    def save_question(self, question: Question) -> None:
+        """A Boomerang question's row (issue 13), written with this change's other store writes.
+        Batched runs only: a legacy change has no store write to carry it, and no new command
+        may appear in a legacy replay."""
+        if self.batched:
+            self._write.questions.append(question)
 
     async def history(self, action: str, actor: Actor, *, key: str, **values: str | None) -> None:
         """One row of the alert's history (batched: written before the change's Slack calls).

@@ -117,6 +117,8 @@ class AlertState(BaseModel):
     # the alert arrived with), and when the pending "N more events" line is due.
     lined_event_count: int | None = None
     growth_line_due: datetime | None = None
+    # The Slack user who closed the alert (their App Home lists it; issue 13), if one did.
+    closed_by: str | None = None
 
 
 class AlertWorkflowInput(BaseModel):

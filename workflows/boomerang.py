@@ -33,6 +33,10 @@ with workflow.unsafe.imports_passed_through():
         BoomerangStatus,
     )
 
+# The note under a top-level typed answer (issue 13) is a new command: runs recorded before it
+# never carry such an answer, and the marker keeps it that way on replay.
+FILED_NOTE = "boomerang-filed-note"
+
 
 @workflow.defn
 class BoomerangWorkflow:
@@ -82,7 +86,7 @@ class BoomerangWorkflow:
             await self._tell_alert("undeliverable", detail=permanent_code(err) or "gave_up")
             return self._status
         await self._duplicates_deleted(self._dm, "Boomerang DM")
-        await self._tell_alert("asked")
+        await self._tell_alert("asked", dm=self._dm)
 
         asked_at = workflow.now()
         d = inp.delays
@@ -147,12 +151,30 @@ class BoomerangWorkflow:
         self._status = {"answered": "answered", "expired": "expired"}.get(kind, "cancelled")  # type: ignore[assignment]
         a = self._answer if kind == "answered" else None
         await self._rerender_dm()
+        if a is not None and a.filed_note_channel and workflow.patched(FILED_NOTE):
+            await self._filed_note(a.filed_note_channel)
         await self._tell_alert(
             kind,
             detail=detail,
             answer_kind=a.kind if a else None,
             answer_text=a.text if a else None,
         )
+
+    async def _filed_note(self, channel: str) -> None:
+        """A top-level typed answer: tell the recipient which alert it was filed under."""
+        try:
+            await workflow.execute_activity_method(
+                SlackActivities.boomerang_filed,
+                DmRequest(
+                    user_id=self._inp.recipient_id,
+                    key=f"{self._inp.boomerang_id}/filed",
+                    boomerang=self._inp,
+                    channel=channel,
+                ),
+                **BEST_EFFORT_OPTS,
+            )
+        except ActivityError as err:  # the answer counts without the note
+            workflow.logger.warning("could not post the filed note: %s", err)
 
     async def _rerender_dm(self) -> None:
         if self._dm is None:
@@ -203,6 +225,7 @@ class BoomerangWorkflow:
         detail: str | None = None,
         answer_kind: str | None = None,
         answer_text: str | None = None,
+        dm: DmRef | None = None,
     ) -> None:
         event = BoomerangEvent(
             boomerang_id=self._inp.boomerang_id,
@@ -211,6 +234,8 @@ class BoomerangWorkflow:
             detail=detail,
             answer_kind=answer_kind,  # type: ignore[arg-type]
             answer_text=answer_text,
+            dm_channel=dm.channel if dm else None,
+            dm_ts=dm.ts if dm else None,
         )
         handle = workflow.get_external_workflow_handle_for(
             alert.AlertWorkflow.run, alert_workflow_id(self._inp.alert_id)

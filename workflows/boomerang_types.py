@@ -47,6 +47,9 @@ class BoomerangAnswer(BaseModel):
     user_id: str
     key: str
     response_url: str | None = None
+    # Typed as a top-level DM (not in the question's thread): the bot says which alert it filed
+    # the answer under, in this DM channel (issue 13).
+    filed_note_channel: str | None = None
 
 
 class BoomerangEvent(BaseModel):
@@ -58,3 +61,6 @@ class BoomerangEvent(BaseModel):
     detail: str | None = None
     answer_kind: AnswerKind | None = None
     answer_text: str | None = None
+    # "asked": where the DM is, so that a typed answer in it can be matched (issue 13).
+    dm_channel: str | None = None
+    dm_ts: str | None = None

@@ -43,6 +43,18 @@ PERMANENT_CODES = frozenset(
         "invalid_arguments",
         "no_text",
         "msg_too_long",
+        # files v2 and views.publish (issue 13): a retry cannot change these answers.
+        "missing_argument",
+        "alt_txt_too_large",
+        "file_upload_size_restricted",
+        "file_uploads_disabled",
+        "storage_limit_reached",
+        "file_not_found",
+        "posting_to_channel_denied",
+        "access_denied",
+        "channels_limit_exceeded",
+        "not_enabled",
+        "view_too_large",
     }
 )
 # The message we want to change (or the thread we read) is gone, or the message is not ours.

@@ -256,3 +256,28 @@ class OutboxRow(Base):
         Index(None, "alert_id", "id"),
         {"sqlite_autoincrement": True},
     )
+
+
+class QuestionRow(Base):
+    """A Boomerang question, as the alert's workflow saw it (issue 13).
+
+    What a typed DM answer is matched against (the recipient and the DM's ts) and what the
+    recipient's App Home lists. The question's workflow stays the truth; this is its projection.
+    """
+
+    __tablename__ = "boomerang_questions"
+
+    boomerang_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("alerts.alert_id", ondelete="CASCADE")
+    )
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    asker_id: Mapped[str] = mapped_column(String(255), default="")
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # BoomerangStatus
+    dm_channel: Mapped[str | None] = mapped_column(String(32))
+    dm_ts: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index(None, "recipient_id", "status"), Index(None, "alert_id"))

@@ -202,6 +202,8 @@ async def _stack(
     server = ApiServer(settings)
     api_url = await asyncio.to_thread(server.start)
     standin.interactivity_url = f"{api_url}/slack/interactions"
+    standin.events.events_url = f"{api_url}/slack/events"
+    standin.events.retry_delays = (0.0, 1.0, 2.0)  # Slack's are at once, 1 min and 5 min
     async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
         stack = Stack(settings, client, db, standin, api_url, http)
         stack.start_worker()

@@ -127,7 +127,7 @@ async def test_ask_share_reply_shows_everywhere(fresh: Stack) -> None:
     dm = await _dm(fresh, BOB, question)
     raw = json.dumps(dm["blocks"])
     assert "ConsoleLogin" in raw and "203.0.113.7" in raw  # the shared event JSON
-    assert "truncated" in raw  # 4,000 characters do not fit: the note says so
+    assert "long values clipped" in raw  # 4,000 characters do not fit: the note says so
     assert {ids.BOOMERANG_YES, ids.BOOMERANG_NO, ids.BOOMERANG_REPLY} <= set(
         e["action_id"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]
     )

@@ -124,8 +124,14 @@ def ports() -> dict[str, int]:
     return {name: _free_port() for name in ("api", "standin", "temporal", "ui", "worker")}
 
 
+@pytest.fixture(params=[False, True], ids=["http", "socket-mode"])
+def socket_mode(request: pytest.FixtureRequest) -> bool:
+    """Both transports: request URLs, and the README's `PARLEY_SOCKET_MODE=1 make run`."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def make_run(tmp_path: Path, ports: dict[str, int]) -> Iterator[MakeRun]:
+def make_run(tmp_path: Path, ports: dict[str, int], socket_mode: bool) -> Iterator[MakeRun]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEMPORAL_", "DATABASE"))
     }
@@ -138,8 +144,15 @@ def make_run(tmp_path: Path, ports: dict[str, int]) -> Iterator[MakeRun]:
         PARLEY_WORKER_PORT=str(ports["worker"]),
         PYTHONUNBUFFERED="1",
     )
-    for name in ("PARLEY_API_TOKEN", "PARLEY_LOG_LEVEL", "PARLEY_WORKER_HTTP_ADDRESS"):
+    for name in (
+        "PARLEY_API_TOKEN",
+        "PARLEY_LOG_LEVEL",
+        "PARLEY_WORKER_HTTP_ADDRESS",
+        "PARLEY_SOCKET_MODE",
+    ):
         env.pop(name, None)
+    if socket_mode:
+        env["PARLEY_SOCKET_MODE"] = "1"
     stack = MakeRun(env, tmp_path / "stack.log")
     try:
         yield stack
@@ -162,7 +175,7 @@ def _quiet(printed: str) -> list[str]:
 
 @pytest.mark.slow
 def test_readme_walkthrough_runs_verbatim_across_a_restart(
-    make_run: MakeRun, ports: dict[str, int]
+    make_run: MakeRun, ports: dict[str, int], socket_mode: bool
 ) -> None:
     blocks, restart = walkthrough()
     assert len(blocks) >= 4 and 0 < restart < len(blocks), (len(blocks), restart)
@@ -199,6 +212,11 @@ def test_readme_walkthrough_runs_verbatim_across_a_restart(
     )
     shown = json.dumps(guardduty["blocks"], ensure_ascii=False)
     assert "🇩🇪" in shown and "AS60729" in shown, shown
+
+    # Over the socket, or over the request URL: the stand-in says which carried the clicks.
+    opened = httpx.get(f"{standin}/_stub/calls", params={"method": "apps.connections.open"})
+    assert bool(opened.json()["calls"]) is socket_mode
+    assert ("Socket Mode" in printed) is socket_mode
 
     stopped = make_run.stop()
     assert "dial" not in stopped and "Traceback" not in stopped, stopped

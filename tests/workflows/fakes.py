@@ -43,6 +43,8 @@ class Recorder:
     notices: list[NotifyUserRequest] = field(default_factory=list)
     dms: list[DmRequest] = field(default_factory=list)
     reminders: list[DmRequest] = field(default_factory=list)
+    homes: list[list[str]] = field(default_factory=list)  # App Homes re-published, per change
+    filed: list[DmRequest] = field(default_factory=list)  # "filed under" notes (typed answers)
     dead_channels: set[str] = field(default_factory=set)
     briefed: list[list[str]] = field(default_factory=list)
     brief_fails: bool = False
@@ -131,6 +133,11 @@ class Recorder:
                 healed=rec.healed.get(req.key, []),
             )
 
+        @activity.defn(name="slack.boomerang_filed")
+        async def boomerang_filed(req: DmRequest) -> DmRef:
+            rec.filed.append(req)
+            return DmRef(channel=req.channel or f"D{req.user_id}", ts="1700000004.000001")
+
         @activity.defn(name="enrich.locate")
         async def locate(ips: list[str]) -> dict[str, str]:
             return {ip: f"place of {ip}" for ip in ips}
@@ -190,6 +197,8 @@ class Recorder:
 
         @activity.defn(name="slack.deliver")
         async def deliver(req: DeliverRequest) -> FanOutResult:
+            if req.homes:
+                rec.homes.append(req.homes)
             outcomes = []
             for copy in req.copies:
                 outcome = CopyOutcome(target=copy)
@@ -220,7 +229,7 @@ class Recorder:
         return [
             write, post_all, deliver,
             locate, analyse, brief,
-            boomerang_dm, boomerang_reminder,
+            boomerang_dm, boomerang_reminder, boomerang_filed,
             post_alert, update_alert, thread_reply, notify_user, permalink, user_name,
             record, project, save_copy,
         ]  # fmt: skip

@@ -17,6 +17,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--signing-secret", default="parley-dev-signing-secret")
     p.add_argument("--bot-token", default="xoxb-standin-token")
     p.add_argument("--interactivity-url", default=None)
+    p.add_argument("--events-url", default=None, help="the app's Events API request URL")
+    p.add_argument(
+        "--socket-mode", action="store_true", help="deliver over Socket Mode, not request URLs"
+    )
     p.add_argument("--no-rate-limits", action="store_true")
     p.add_argument("--trigger-ttl", type=float, default=3.0, help="trigger_id lifetime, seconds")
     p.add_argument(
@@ -29,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def from_args(args: argparse.Namespace) -> StandIn:
     """The stand-in these flags describe (also used by bench/standin_server.py)."""
-    return StandIn(
+    standin = StandIn(
         workspace_path=args.workspace,
         signing_secret=args.signing_secret,
         bot_token=args.bot_token,
@@ -39,6 +43,9 @@ def from_args(args: argparse.Namespace) -> StandIn:
         host=args.host,
         port=args.port,
     )
+    standin.events.events_url = args.events_url
+    standin.socket_mode.enabled = args.socket_mode
+    return standin
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -56,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     standin.start()
     print(standin.base_url, flush=True)
+    if args.socket_mode:
+        print(f"Socket Mode app token: {standin.socket_mode.app_token}", flush=True)
     print(f"workspace view: {standin.url}/", flush=True)
     try:
         stop.wait()

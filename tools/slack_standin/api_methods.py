@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import api_chat, api_conversations, api_views
+from . import api_chat, api_conversations, api_files, api_home, api_views
 from .workspace import Workspace
 
 Handler = Callable[[Workspace, dict[str, Any], str], dict[str, Any]]
@@ -37,4 +37,7 @@ METHODS: dict[str, MethodSpec] = {
     "views.open": MethodSpec(api_views.views_open, "4"),
     "views.push": MethodSpec(api_views.views_push, "4"),
     "views.update": MethodSpec(api_views.views_update, "4"),
+    "views.publish": MethodSpec(api_home.views_publish, "4"),
+    "files.getUploadURLExternal": MethodSpec(api_files.get_upload_url, "4"),
+    "files.completeUploadExternal": MethodSpec(api_files.complete_upload, "4"),
 }

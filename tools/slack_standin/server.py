@@ -16,7 +16,9 @@ from aiohttp import web
 from . import response_url
 from .api_common import ApiError, as_str
 from .api_conversations import OAUTH_SCOPES
+from .api_files import add_file_routes
 from .api_methods import METHODS
+from .events import add_event_routes
 from .faults import Fault
 from .stub_routes import add_stub_routes
 
@@ -107,10 +109,13 @@ class ApiServer:
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.standin.socket_mode.add_routes(app)  # before /api/{method}, which would match
         app.router.add_route("GET", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)
         add_stub_routes(app, self.standin)
+        add_file_routes(app, self.standin)
+        add_event_routes(app, self.standin)
         return app
 
     def _call(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, Any, dict]:

@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .driver import Driver
+from .events import Events
 from .faults import Fault, FaultRegistry
 from .ratelimit import RateLimiter
 from .server import ApiServer
+from .socket_mode import SocketMode
 from .workspace import Workspace
 
 T = TypeVar("T")
@@ -42,6 +44,8 @@ class StandIn:
         self.host = host
         self.port = port
         self.driver = Driver(self)
+        self.events = Events(self)  # people typing in DMs, the App Home (issue 13)
+        self.socket_mode = SocketMode(self)  # apps.connections.open and the WebSocket
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -194,6 +198,10 @@ class StandIn:
         with self.workspace.lock:
             rec = self.workspace.views.records.get(view_id)
             return copy.deepcopy(rec.errors) if rec else None
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The Home view last published for `user` (views.publish), or None."""
+        return self._read(lambda: self.workspace.homes.get(user))
 
     def journal(self) -> list[dict[str, Any]]:
         return self._read(lambda: self.workspace.journal)

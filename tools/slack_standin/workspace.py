@@ -65,6 +65,8 @@ class Workspace:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.response_url_posts: list[dict[str, Any]] = []
         self.views = ViewStore()
+        self.homes: dict[str, dict[str, Any]] = {}  # user id → published Home view (issue 13)
+        self.files: dict[str, dict[str, Any]] = {}  # file id → files v2 upload (api_files.py)
         self.journal: list[dict[str, Any]] = []
         self.clock_offset = 0.0
         self._last_ts_micros = 0

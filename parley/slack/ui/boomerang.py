@@ -6,12 +6,12 @@ from typing import Any
 
 from parley.slack.ui import ids
 from parley.slack.ui.alert import SEVERITY_EMOJI, Rendered
+from parley.slack.ui.event_json import event_text
 from parley.slack.ui.text import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
     escaped,
     plain,
-    pretty_json,
     truncate,
 )
 from workflows.boomerang_types import AnswerKind, BoomerangInput, BoomerangStatus
@@ -144,7 +144,8 @@ def dm(
         },
     ]
     if inp.first_event is not None:
-        text, cut = pretty_json(inp.first_event, EVENT_JSON_MAX)
+        event = event_text(inp.first_event, EVENT_JSON_MAX)
+        text = event.text
         blocks.append(
             {
                 "type": "rich_text",
@@ -153,49 +154,22 @@ def dm(
                 ],
             }
         )
-        if cut:
+        if not event.complete:
+            how = "cut short" if event.cut else "long values clipped"
             blocks.append(
                 {
                     "type": "context",
                     "elements": [
                         {
                             "type": "mrkdwn",
-                            "text": f"Event truncated to {EVENT_JSON_MAX} characters; "
-                            f"<{inp.console_url}|the console> has all of it.",
+                            "text": f"Event {how} to fit Slack; the whole event is in the file "
+                            f"below and in <{inp.console_url}|the console>.",
                         }
                     ],
                 }
             )
-    ref = ids.BoomerangRef(boomerang_id=inp.boomerang_id, recipient_id=inp.recipient_id).dump()
     if status == "open":
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "boomerang_actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_YES,
-                        "text": plain("Yes, this was me"),
-                        "style": "primary",
-                        "value": ref,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_NO,
-                        "text": plain("No, this wasn't me"),
-                        "style": "danger",
-                        "value": ref,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.BOOMERANG_REPLY,
-                        "text": plain("Reply…"),
-                        "value": ref,
-                    },
-                ],
-            }
-        )
+        blocks.append(answer_actions(inp.boomerang_id, inp.recipient_id, "boomerang_actions"))
     else:
         blocks.append(
             {
@@ -207,6 +181,37 @@ def dm(
         f"🪃 Question about {inp.alert_severity.value} alert {inp.alert_title}: {inp.question}"
     )
     return Rendered(text=escaped(fallback, FALLBACK_TEXT_MAX), blocks=blocks)
+
+
+def answer_actions(boomerang_id: str, recipient_id: str, block_id: str) -> dict[str, Any]:
+    """Yes / No / Reply…: on the DM, and on the recipient's App Home."""
+    ref = ids.BoomerangRef(boomerang_id=boomerang_id, recipient_id=recipient_id).dump()
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_YES,
+                "text": plain("Yes, this was me"),
+                "style": "primary",
+                "value": ref,
+            },
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_NO,
+                "text": plain("No, this wasn't me"),
+                "style": "danger",
+                "value": ref,
+            },
+            {
+                "type": "button",
+                "action_id": ids.BOOMERANG_REPLY,
+                "text": plain("Reply…"),
+                "value": ref,
+            },
+        ],
+    }
 
 
 def closed_line(

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from parley.slack.ui.alert import Rendered, console_url, severity_label
-from parley.slack.ui.text import FIELD_TEXT_MAX, escaped, mrkdwn, pretty_json, truncate
+from parley.slack.ui.event_json import event_text
+from parley.slack.ui.text import FIELD_TEXT_MAX, escaped, mrkdwn, truncate
 from workflows.alert_types import AlertState
 
-EVENT_JSON_MAX = 2500
+# The first event's share of a message (Slack takes ~13k characters of block text in all); when
+# the alert also shows what its source sent (issue 11), each of the two gets the smaller share.
+EVENT_JSON_MAX = 3500
+EVENT_JSON_SHARED_MAX = 2500
 FIELDS_PER_SECTION = 10
 MAX_ATTRIBUTE_SECTIONS = 4  # 40 attributes; the console has the rest
 VALUES_PER_ATTRIBUTE = 10
@@ -18,6 +22,12 @@ def _value_line(value: str, locations: dict[str, str]) -> str:
     line = f"`{escaped(value, 300)}`"
     place = locations.get(value)
     return f"{line} {escaped(place, 200)}" if place else line
+
+
+def first_event_limit(state: AlertState) -> int:
+    """How many characters the first event may take (Show Alert Details uploads the whole event
+    as a file when it does not fit in them)."""
+    return EVENT_JSON_SHARED_MAX if state.alert.raw is not None else EVENT_JSON_MAX
 
 
 def render_details(state: AlertState, locations: dict[str, str], console_base_url: str) -> Rendered:
@@ -66,33 +76,37 @@ def render_details(state: AlertState, locations: dict[str, str], console_base_ur
             ],
         },
     ]
-    shown: list[tuple[str, Any]] = []
+    link = console_url(console_base_url, alert.id)
+    limit = first_event_limit(state)
+    shown: list[tuple[str, Any, str]] = []
     if alert.first_event is not None:
-        shown.append(("*First event*", alert.first_event))
+        shown.append(("*First event*", alert.first_event, "the file below and "))
     if alert.raw is not None:  # what the source sent, unknown fields included (issue 11)
         label = f"*As {escaped(alert.source, 60)} sent it*" if alert.source else "*As sent*"
-        shown.append((label, alert.raw))
-    for label, value in shown:
-        text, cut = pretty_json(value, EVENT_JSON_MAX)
+        shown.append((label, alert.raw, ""))
+    for label, value, file_note in shown:
+        event = event_text(value, limit)
         blocks.append({"type": "section", "text": mrkdwn(label)})
         # rich_text_preformatted shows the JSON literally: no mrkdwn, no mentions, no links.
         blocks.append(
             {
                 "type": "rich_text",
                 "elements": [
-                    {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": text}]}
+                    {
+                        "type": "rich_text_preformatted",
+                        "elements": [{"type": "text", "text": event.text}],
+                    }
                 ],
             }
         )
-        if cut:
-            link = console_url(console_base_url, alert.id)
+        if not event.complete:
+            how = "Cut short" if event.cut else "Long values clipped"
             blocks.append(
                 {
                     "type": "context",
                     "elements": [
                         mrkdwn(
-                            f"Truncated to {EVENT_JSON_MAX} characters: "
-                            f"<{link}|the console> has the whole event."
+                            f"{how} to fit Slack: all of it is in {file_note}<{link}|the console>."
                         )
                     ],
                 }
