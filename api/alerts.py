@@ -311,7 +311,7 @@ async def _signal(request: Request, alert_id: str, signal: Any, change: Any) -> 
 @router.post(
     "/alerts/{alert_id}/status",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors.responses(404, e404="The alert is unknown or past retention"),
+    responses=errors.responses(403, 404, e404="The alert is unknown or past retention"),
 )
 async def console_set_status(
     alert_id: str,
@@ -333,7 +333,7 @@ async def console_set_status(
 @router.post(
     "/alerts/{alert_id}/assignee",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors.responses(404, e404="The alert is unknown or past retention"),
+    responses=errors.responses(403, 404, e404="The alert is unknown or past retention"),
 )
 async def console_set_assignee(
     alert_id: str,

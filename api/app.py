@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException
 
 from api import alerts, errors, ops, slack
 from api.body_limit import BodyLimit
-from api.console_form import render_change_form
 from api.deps import require_token, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
@@ -79,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await relay.stop()
             await app.state.db.dispose()
 
-    app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan)
+    # /docs is served from the installed swagger-ui-bundle (api/docs.py): FastAPI's default
+    # loads Swagger UI from a CDN, a blank page offline.
+    app = FastAPI(title="Parley", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     # A mappings file that cannot be used stops start-up here, saying where and why.
     app.state.mappings = load_mappings(settings.parley_intake_mappings)
@@ -112,9 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     tracing.instrument_app(settings, app)
 
-    app.state.console_change_form = lambda detail, nonce: render_change_form(
-        detail, nonce, token_required=bool(settings.parley_api_token)
-    )
     app.include_router(
         alerts.router,
         # The token first (FastAPI runs a dependency once per request), then the body checks.
@@ -183,12 +181,28 @@ def json_body_limit(settings: Settings) -> int:
 
 
 def _include_console(app: FastAPI) -> None:
-    from api import console, console_storms, destinations
+    from api import (
+        api_tokens,
+        console,
+        console_admin,
+        console_auth,
+        console_changes,
+        console_storms,
+        destinations,
+        docs,
+    )
 
     # Its HTML pages check the token themselves (a sign-in page, not a 401).
     app.include_router(console.router, dependencies=[Depends(storable_input)])
     app.include_router(console_storms.router, dependencies=[Depends(storable_input)])
     app.include_router(destinations.router)
+    app.include_router(api_tokens.router)
+    # Sessions, Sign in with Slack (OIDC) and roles; the change forms post form data, checked
+    # by the session's CSRF token (api/console_auth.py).
+    console_auth.install(app, app.state.settings)
+    app.include_router(console_changes.router)
+    app.include_router(console_admin.router)
+    docs.install(app)
 
 
 @lru_cache(maxsize=1)

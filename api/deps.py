@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.message
 import hmac
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request, Security, status
@@ -43,18 +44,18 @@ async def get_temporal(request: Request) -> Any:
     return client
 
 
-TOKEN_COOKIE = "parley_token"
+SESSION_COOKIE = "parley_session"
 
-# Declared for OpenAPI (a security scheme on the routes that need it); `token_ok` does the check
-# itself because the console also takes the cookie, and an empty token turns auth off.
+# Declared for OpenAPI (a security scheme on the routes that need it); `token_ok` and the
+# console (api/console_auth.py) do the checks themselves, and an empty token turns auth off.
 bearer = HTTPBearer(
     auto_error=False, scheme_name="bearer", description="PARLEY_API_TOKEN as a bearer token"
 )
 token_cookie = APIKeyCookie(
-    name=TOKEN_COOKIE,
+    name=SESSION_COOKIE,
     auto_error=False,
     scheme_name="cookie",
-    description="PARLEY_API_TOKEN in the cookie the console's sign-in page sets (HTML pages)",
+    description="the console's signed session cookie (HTML pages), set at sign-in",
 )
 
 
@@ -63,26 +64,67 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
-def token_ok(request: Request, allow_cookie: bool = False) -> bool:
-    """The bearer token (or, for the HTML console, the cookie its login sets) is right."""
+def token_ok(request: Request) -> bool:
+    """The bearer token is PARLEY_API_TOKEN (or none is configured)."""
     expected = request.app.state.settings.parley_api_token
     if not expected:
         return True
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and _same(given.strip(), expected):
-        return True
-    cookie = request.cookies.get(TOKEN_COOKIE, "") if allow_cookie else ""
-    return bool(cookie) and _same(cookie, expected)
+    return scheme.lower() == "bearer" and _same(given.strip(), expected)
 
 
-def require_token(request: Request, _credentials: Any = Security(bearer)) -> None:
-    """Bearer-token check for the REST API (PARLEY_API_TOKEN). Empty token = auth off (dev)."""
-    if not token_ok(request):
+@dataclass(frozen=True)
+class Caller:
+    """Who called the REST API: PARLEY_API_TOKEN (an admin), or a machine token."""
+
+    name: str
+    scope: str  # "admin", "full" or "intake"
+
+
+# The one route an intake-only token may call.
+INTAKE_ENDPOINTS = frozenset({"create_alert"})
+
+
+async def api_caller(request: Request) -> Caller | None:
+    if hasattr(request.state, "api_caller"):
+        return request.state.api_caller
+    caller: Caller | None = None
+    if token_ok(request):
+        caller = Caller("PARLEY_API_TOKEN", "admin")
+    else:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and given.strip():
+            from parley.store import api_tokens
+
+            found = await api_tokens.lookup(get_db(request), given.strip())
+            if found is not None:
+                caller = Caller(found.name, found.scope)
+    request.state.api_caller = caller
+    return caller
+
+
+async def require_token(request: Request, _credentials: Any = Security(bearer)) -> None:
+    """Bearer-token check for the REST API: PARLEY_API_TOKEN (empty = auth off, dev) or a live
+    machine token; an intake-only token may only send alerts."""
+    caller = await api_caller(request)
+    if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token (PARLEY_API_TOKEN)",
+            "missing, wrong or revoked bearer token (PARLEY_API_TOKEN or an API token)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    endpoint = getattr(request.scope.get("endpoint"), "__name__", "")
+    if caller.scope == "intake" and endpoint not in INTAKE_ENDPOINTS:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this API token may only send alerts (scope: intake)"
+        )
+
+
+async def require_admin(request: Request) -> None:
+    """API tokens are managed with PARLEY_API_TOKEN only: a machine token cannot mint more."""
+    caller = await api_caller(request)
+    if caller is None or caller.scope != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only PARLEY_API_TOKEN may manage tokens")
 
 
 # ---- input every store can hold ------------------------------------------------------------

@@ -12,7 +12,9 @@ from parley.store.db import Database
 
 router = APIRouter(
     dependencies=[Depends(require_token), Depends(storable_input)],
-    responses=errors.responses(401, 422),  # 422: a path or query value no store can hold
+    responses=errors.responses(
+        401, 403, 422
+    ),  # 403: an intake-only token; 422: a path or query value no store can hold
 )
 
 

@@ -23,6 +23,7 @@ from api import slack_alert, slack_boomerang, slack_context, slack_events, slack
 from api.errors import error_response
 from api.signals import Refusal
 from api.slack_common import Click, Submission, actor_of, not_for_us, tell_later
+from api.slack_roles import refuse_by_role
 from parley.slack.ui import ids
 
 log = logging.getLogger("parley.slack")
@@ -150,6 +151,7 @@ async def _block_actions(request: Request, payload: dict[str, Any]) -> Response:
     try:
         if handler is None:
             raise Refusal("Parley does not know this button. Is the message out of date?")
+        await refuse_by_role(click)  # off unless SLACK_ROLES_DESTINATIONS names this channel
         await handler(click)
     except Refusal as refusal:
         tell_later(click.response_url, str(refusal))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Loggers that say nothing an operator needs at INFO.
 QUIET = {"alembic": logging.WARNING, "httpx": logging.WARNING, "aiosqlite": logging.WARNING}
 ALERT_PREFIX = "alert-"
+# Libraries' deprecation notices about their own internals, which no setting of ours can fix
+# (Authlib's Starlette client imports its own deprecated httpx module).
+QUIET_WARNINGS = (r"The httpx module is deprecated",)
 
 _alert: contextvars.ContextVar[str | None] = contextvars.ContextVar("parley_alert", default=None)
 
@@ -87,6 +91,12 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     root.setLevel(settings.parley_log_level.upper())
     for name, level in QUIET.items():
         logging.getLogger(name).setLevel(max(level, root.level))
+    try:  # Authlib installs an "always" filter when first imported; ours must come after it
+        import authlib.deprecate  # noqa: F401
+    except ImportError:
+        pass
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
     # The SDK's activity/workflow adapters append their context dict to every message; in JSON
     # the fields carry it instead (alert_id and workflow_id come from the filter above).
     if settings.parley_log_format == "json":

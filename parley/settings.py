@@ -7,13 +7,14 @@ can use seconds instead of days.
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("parley.settings")
 
@@ -106,6 +107,45 @@ class Settings(BaseSettings):
     # Issue 13: Socket Mode. An app-level token (xapp-…, scope connections:write) makes the API
     # receive interactions and events over Slack's WebSocket instead of its request URLs.
     slack_app_token: str = ""
+
+    # Issue 14: console sign-in (OpenID Connect: Sign in with Slack, or any OIDC provider) and
+    # roles. An empty discovery URL turns sign-in off: the console then takes PARLEY_API_TOKEN.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid email profile"
+    # Sessions (signed cookie, HttpOnly, SameSite=Lax, Secure when CONSOLE_BASE_URL is https).
+    console_session_seconds: int = Field(default=8 * 3600, gt=0)
+    # Roles by Slack user id, or by a Slack user group (usergroups.users.list, cached).
+    console_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    console_analysts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    console_admin_group: str = ""
+    console_analyst_group: str = ""
+    console_role_cache_seconds: float = 300.0
+    # The role of anyone else who signs in: viewer, analyst, admin, or none (refused).
+    console_default_role: str = "viewer"
+    # Destinations (by name) whose Slack clicks follow these roles; empty = anyone may act.
+    slack_roles_destinations: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("console_default_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value.strip().lower() not in ("viewer", "analyst", "admin", "none"):
+            raise ValueError("must be viewer, analyst, admin or none")
+        return value.strip().lower()
+
+    @field_validator(
+        "console_admins", "console_analysts", "slack_roles_destinations", mode="before"
+    )
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        """A JSON list, or values separated by commas: `U0ALICE,U0BOB`."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     # Issue 12: deployment and operations.
     # At start-up the API and the worker bring the store's schema to head under a lock (a

@@ -17,7 +17,13 @@ from sqlalchemy import delete
 
 from parley.domain import AlertIn, Severity
 from parley.store.db import Database, migrate
-from parley.store.models import AlertRow, DestinationRow, HistoryRow, SlackMessageRow
+from parley.store.models import (
+    AlertRow,
+    ApiTokenRow,
+    DestinationRow,
+    HistoryRow,
+    SlackMessageRow,
+)
 from tests.store.store_support import BACKENDS, T0, fresh_pg_database
 
 
@@ -47,7 +53,7 @@ async def session_db(backend_url: str) -> AsyncIterator[Database]:
 async def db(session_db: Database) -> Database:
     """The backend's shared Database, emptied before each test."""
     async with session_db.session() as s:
-        for model in (SlackMessageRow, HistoryRow, AlertRow, DestinationRow):
+        for model in (SlackMessageRow, HistoryRow, AlertRow, DestinationRow, ApiTokenRow):
             await s.execute(delete(model))
     return session_db
 

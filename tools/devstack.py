@@ -105,6 +105,7 @@ def standin_settings(env: dict[str, str]) -> dict[str, str]:
     """What the worker and API need beside the stand-in: its seeded app and workspace ids (so
     the app/team check runs locally too), and leave to use the dev defaults with no API token,
     which they refuse anywhere else. Only the fake Slack on loopback can reach this stack."""
+    from tools.slack_standin import oidc
     from tools.slack_standin.seed import load_seed
 
     seed = load_seed(None)
@@ -112,6 +113,14 @@ def standin_settings(env: dict[str, str]) -> dict[str, str]:
         "PARLEY_INSECURE_DEV": "1",
         "SLACK_APP_ID": env.get("SLACK_APP_ID") or seed.bot.app_id,
         "SLACK_TEAM_ID": env.get("SLACK_TEAM_ID") or seed.team.id,
+        # Sign in with Slack against the stand-in: Alice is an admin, Bob an analyst, and
+        # everyone else a viewer (issue 14).
+        "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL")
+        or f"http://127.0.0.1:{STANDIN_PORT}/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or oidc.CLIENT_ID,
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or oidc.CLIENT_SECRET,
+        "CONSOLE_ADMINS": env.get("CONSOLE_ADMINS") or "U0ALICE",
+        "CONSOLE_ANALYSTS": env.get("CONSOLE_ANALYSTS") or "U0BOB",
     }
 
 
@@ -274,8 +283,10 @@ def main() -> None:
             f"  Temporal UI    http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
             f"  Worker         http://{env['PARLEY_WORKER_HTTP_ADDRESS']}  (/readyz, /metrics)\n"
             + (
-                f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (API base "
-                f"{env['SLACK_API_BASE_URL']})\n"
+                f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (a Slack you can click; API "
+                f"base {env['SLACK_API_BASE_URL']})\n"
+                "  Console sign-in: Sign in with Slack as Alice (admin), Bob (analyst), Carol\n"
+                "                   (viewer)\n"
                 if standin
                 else "  Slack          the real workspace of SLACK_BOT_TOKEN\n"
             )

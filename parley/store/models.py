@@ -281,3 +281,19 @@ class QuestionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index(None, "recipient_id", "status"), Index(None, "alert_id"))
+
+
+class ApiTokenRow(Base):
+    """A machine API token (issue 14): only its SHA-256 is kept; the token is shown once.
+
+    A token has 256 random bits, so a fast hash is enough: nothing to brute-force."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))  # "intake" or "full"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    revoked_at: Mapped[datetime | None]

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from parley.domain import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
@@ -257,25 +257,15 @@ def _summary(row: AlertRow, queued: int = 0) -> AlertSummary:
     )
 
 
-async def list_alerts(
-    db: Database,
+def alert_filters(
+    query: Select[Any],
     *,
-    status: Status | None = None,
     severity: Severity | None = None,
     assignee: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> AlertPage:
-    """Alerts newest first (by the alert's created_at), `limit` per page, keyset-paginated.
-
-    `assignee` matches the assignee's Slack user id, or their display name (case-insensitive).
-    Raises ValueError for a limit outside 1..200 or a cursor this function did not produce.
-    """
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
-    query = select(AlertRow)
-    if status is not None:
-        query = query.where(AlertRow.status == Status(status).value)
+    rule: str | None = None,
+    text: str | None = None,
+) -> Select[Any]:
+    """The list's filters other than status (the console counts alerts per status with them)."""
     if severity is not None:
         query = query.where(AlertRow.severity == Severity(severity).value)
     if assignee:
@@ -285,15 +275,67 @@ async def list_alerts(
                 func.lower(AlertRow.assignee_name) == assignee.lower(),
             )
         )
-    if cursor:
-        at, alert_id = _decode_cursor(cursor)
+    if rule:
+        query = query.where(
+            or_(AlertRow.rule_id == rule, func.lower(AlertRow.rule_name) == rule.lower())
+        )
+    if text:
+        # A literal substring: LIKE's wildcards in the text are escaped, not interpreted.
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             or_(
+                func.lower(AlertRow.title).like(pattern, escape="\\"),
+                AlertRow.alert_id == text,
+            )
+        )
+    return query
+
+
+async def list_alerts(
+    db: Database,
+    *,
+    status: Status | None = None,
+    severity: Severity | None = None,
+    assignee: str | None = None,
+    rule: str | None = None,
+    text: str | None = None,
+    oldest_first: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> AlertPage:
+    """Alerts newest first (by the alert's created_at), `limit` per page, keyset-paginated.
+
+    `assignee` matches the assignee's Slack user id, or their display name (case-insensitive);
+    `rule` the rule id or name (case-insensitive); `text` a part of the title or the alert id.
+    Raises ValueError for a limit outside 1..200 or a cursor this function did not produce.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    query = alert_filters(
+        select(AlertRow), severity=severity, assignee=assignee, rule=rule, text=text
+    )
+    if status is not None:
+        query = query.where(AlertRow.status == Status(status).value)
+    if cursor:
+        at, alert_id = _decode_cursor(cursor)
+        if oldest_first:
+            after = or_(
+                AlertRow.created_at > at,
+                and_(AlertRow.created_at == at, AlertRow.alert_id > alert_id),
+            )
+        else:
+            after = or_(
                 AlertRow.created_at < at,
                 and_(AlertRow.created_at == at, AlertRow.alert_id < alert_id),
             )
-        )
-    query = query.order_by(AlertRow.created_at.desc(), AlertRow.alert_id.desc()).limit(limit + 1)
+        query = query.where(after)
+    order = (
+        (AlertRow.created_at.asc(), AlertRow.alert_id.asc())
+        if oldest_first
+        else (AlertRow.created_at.desc(), AlertRow.alert_id.desc())
+    )
+    query = query.order_by(*order).limit(limit + 1)
     async with db.session() as s:
         rows = list((await s.scalars(query)).all())
         more = len(rows) > limit

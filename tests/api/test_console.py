@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api import console, destinations
+from api import console, console_auth, destinations
 from parley.domain import Actor, AlertIn, HistoryEntry, Severity, SlackCopy, Status
 from parley.settings import Settings
 from parley.store import repo
@@ -20,8 +20,8 @@ from tests.store.store_support import T0
 
 AUTH = {"Authorization": "Bearer t"}
 ACCEPT_HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-# A browser that signed in to the console: the login page set this cookie.
-BROWSER = {"Accept": ACCEPT_HTML, "Cookie": "parley_token=t"}
+# A browser with the API token (the console takes it like a session; sign-in: test_console_auth).
+BROWSER = {"Accept": ACCEPT_HTML, "Authorization": "Bearer t"}
 XSS = "<script>alert(1)</script>"
 MakeAlert = Callable[..., AlertIn]
 
@@ -33,6 +33,7 @@ async def app(db: Database) -> FastAPI:
     app.include_router(destinations.router)
     app.state.db = db
     app.state.settings = Settings(parley_api_token="t")
+    console_auth.install(app, app.state.settings)
     return app
 
 
@@ -131,8 +132,8 @@ async def _full_alert(db: Database, make_alert: MakeAlert) -> AlertIn:
                 alert_id=alert.id,
                 key=f"k{i}",
                 at=T0 + timedelta(minutes=i),
-                actor=Actor(source="slack", id="U1", name="<i>mallory</i>"),
-                action="status",
+                actor=Actor(source="slack", id="U2", name="<i>mallory</i>"),
+                action="status_changed",
                 from_value=frm,
                 to_value=to,
                 comment="closing <b>now</b>" if to == "Resolved" else None,
@@ -189,11 +190,14 @@ async def test_detail_html_escapes(client: httpx.AsyncClient, db: Database, make
     assert "<script>" not in page and "<img" not in page and "<i>mallory" not in page
     assert "Login from &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "1. &lt;b&gt;check&lt;/b&gt; &amp; escalate" in page  # runbook
-    assert "user&lt;img src=x&gt;" in page and "bob&quot;&gt;&lt;script&gt;" in page
+    assert "user&lt;img src=x&gt;" in page and "bob&#34;&gt;&lt;script&gt;" in page
     assert "closing &lt;b&gt;now&lt;/b&gt;" in page and "&lt;i&gt;mallory&lt;/i&gt;" in page
     assert 'href="https://acme.slack.com/archives/C0SOC/p12"' in page
     assert "javascript:" not in page  # an unsafe permalink is not linked
-    assert "<td>Open → Triaged</td>" in page and "<td>Triaged → Resolved</td>" in page
+    # The timeline in words, one name for the person in every row.
+    assert page.count("&lt;i&gt;mallory&lt;/i&gt; changed status Open → Triaged") == 1
+    assert "&lt;i&gt;mallory&lt;/i&gt; changed status Triaged → Resolved" in page
+    assert "#soc" in page and "#evil" in page  # copies by channel name
     assert "Alice" in page and "benign" in page
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
 
@@ -201,37 +205,21 @@ async def test_detail_html_escapes(client: httpx.AsyncClient, db: Database, make
     assert r.status_code == 404 and "nope&lt;x&gt; not found" in r.text
 
 
-async def test_change_form_hook(
-    app: FastAPI, client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
-) -> None:
-    alert = make_alert()
-    await repo.claim_alert(db, alert, "wf")
-
-    def form(detail: AlertDetail, nonce: str) -> str:
-        return f'<form id="chg" data-alert="{detail.alert_id}"></form><script nonce="{nonce}">'
-
-    app.state.console_change_form = form
-    r = await client.get(f"/alerts/{alert.id}", headers=BROWSER)
-    nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"])
-    assert nonce and f'<script nonce="{nonce.group(1)}">' in r.text
-    assert f'data-alert="{alert.id}"' in r.text
-
-
-async def test_html_pages_ask_for_the_token_first(
+async def test_html_pages_ask_to_sign_in_first(
     client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
 ) -> None:
     alert = await _full_alert(db, make_alert)
-    for cookie in ({}, {"Cookie": "parley_token=wrong"}):
-        for path in (f"/alerts/{alert.id}", "/console"):
-            r = await client.get(path, headers={"Accept": ACCEPT_HTML, **cookie})
+    for extra in ({}, {"Authorization": "Bearer wrong"}, {"Cookie": "parley_session=forged"}):
+        for path in (f"/alerts/{alert.id}", "/console", f"/console/alerts/{alert.id}/live"):
+            r = await client.get(path, headers={"Accept": ACCEPT_HTML, **extra})
             assert r.status_code == 401, path
-            assert 'id="login"' in r.text and "alert(1)" not in r.text  # nothing leaks
-            nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"])
-            assert nonce and f'<script nonce="{nonce.group(1)}">' in r.text
+            assert "alert(1)" not in r.text  # nothing leaks
+            if not path.endswith("/live"):
+                assert 'action="/auth/token"' in r.text and 'name="csrf"' in r.text
 
 
 async def test_console_list_page(client: httpx.AsyncClient, db: Database, make_alert: MakeAlert):
-    client.cookies.set("parley_token", "t")
+    client.headers.update(BROWSER)
     alerts = [make_alert(title=f"{XSS} #{i}", severity=Severity.CRITICAL) for i in range(3)]
     alerts.append(make_alert(title="quiet", severity=Severity.INFO))
     for a in alerts:
@@ -282,3 +270,68 @@ async def test_destinations_api(client: httpx.AsyncClient) -> None:
     r = await client.delete(f"/destinations/{created['id']}", headers=AUTH)
     assert r.status_code == 404
     assert (await client.get("/destinations", headers=AUTH)).json() == []
+
+
+async def test_docs_work_offline() -> None:
+    """/docs loads Swagger UI from the installed package, never from a CDN."""
+    from api.app import create_app
+
+    app = create_app(Settings(parley_insecure_dev=True))
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://parley") as c:
+        page = await c.get("/docs")
+        assert page.status_code == 200
+        scripts = re.findall(r'<script src="([^"]+)"', page.text)
+        assert scripts == ["/docs-assets/swagger-ui-bundle.js"]
+        assert "cdn" not in page.text.lower()
+        for asset in (*scripts, "/docs-assets/swagger-ui.css"):
+            r = await c.get(asset)
+            assert r.status_code == 200 and len(r.content) > 10_000, asset
+
+
+async def test_list_filters_sort_counts_and_open_boomerangs(
+    client: httpx.AsyncClient, db: Database, make_alert: MakeAlert
+) -> None:
+    client.headers.update(BROWSER)
+    a = make_alert(title="Root login 100%_real", rule_id="AWS.Root", rule_name="Root use")
+    b = make_alert(title="Port scan", rule_id="Net.Scan")
+    c = make_alert(title="Another root login", rule_id="AWS.Root", rule_name="Root use")
+    for i, alert in enumerate((a, b, c)):
+        alert.created_at = T0 + timedelta(minutes=i)
+        await repo.claim_alert(db, alert, "wf")
+    await repo.update_alert_projection(
+        db, c.id, status=Status.TRIAGED, assignee_id="U1", assignee_name="Alice",
+        resolution_comment=None,
+    )  # fmt: skip
+    for key, action in (("b1/asked", "asked"), ("b2/asked", "asked"), ("b2/answered", "answered")):
+        await repo.record_history(
+            db,
+            HistoryEntry(
+                alert_id=a.id, key=f"boomerang/{key}", at=T0, actor=Actor(source="system"),
+                action=f"boomerang_{action}",
+            ),
+        )  # fmt: skip
+
+    async def ids(**params: str) -> list[str]:
+        r = await client.get("/alerts", params=params, headers=AUTH)
+        assert r.status_code == 200, r.text
+        return [x["alert_id"] for x in r.json()["items"]]
+
+    assert await ids(rule="aws.root") == []  # ids match exactly; names case-insensitively
+    assert await ids(rule="AWS.Root") == [c.id, a.id]
+    assert await ids(rule="root use", sort="oldest") == [a.id, c.id]
+    assert await ids(q="ROOT LOGIN") == [c.id, a.id]
+    assert await ids(q="100%_") == [a.id]  # LIKE wildcards are literal
+    assert await ids(q="0%") == [a.id] and await ids(q="_") == [a.id]
+    assert await ids(q=b.id) == [b.id]
+    r = await client.get("/alerts", params={"sort": "sideways"}, headers=AUTH)
+    assert r.status_code == 422 and "sort must be newest or oldest" in r.json()["detail"]
+
+    page = await client.get("/console", params={"rule": "AWS.Root"})
+    counts = re.sub(r"\s+", " ", page.text.split('id="counts"')[1].split("</p>")[0])
+    assert ">All 2<" in counts and ">Open 1<" in counts and ">Triaged 1<" in counts
+    assert ">Resolved 0<" in counts
+    row = page.text.split(f'data-alert="{a.id}"')[1].split("</tr>")[0]
+    assert "1 open" in row  # b1 is waiting; b2 was answered
+    oldest = await client.get("/console", params={"sort": "oldest"})
+    assert oldest.text.index(a.id) < oldest.text.index(b.id) < oldest.text.index(c.id)

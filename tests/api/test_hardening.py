@@ -250,7 +250,7 @@ async def test_non_ascii_bearer_token_is_401(client: httpx.AsyncClient, path: st
 
 
 async def test_non_ascii_cookie_gets_the_login_page(client: httpx.AsyncClient) -> None:
-    cookie = {"Cookie": "parley_token=tok\u00e9n".encode("latin-1"), "Accept": b"text/html"}
+    cookie = {"Cookie": "parley_session=tok\u00e9n".encode("latin-1"), "Accept": b"text/html"}
     console = await client.get("/console", headers=cookie)
     assert console.status_code == 401 and "Enter the API token" in console.text
     page = await client.get("/alerts/some-id", headers=cookie)

@@ -49,7 +49,7 @@ def test_bearer_security_scheme_on_every_protected_route(openapi: dict[str, Any]
         "scheme": "bearer",
         "description": "PARLEY_API_TOKEN as a bearer token",
     }
-    assert schemes["cookie"]["in"] == "cookie" and schemes["cookie"]["name"] == "parley_token"
+    assert schemes["cookie"]["in"] == "cookie" and schemes["cookie"]["name"] == "parley_session"
     for name, op in operations(openapi):
         if name == "GET /healthz":
             assert "security" not in op
@@ -84,11 +84,19 @@ def test_every_status_a_route_sends_is_documented(openapi: dict[str, Any]) -> No
     assert documented["POST /alerts"] == {"200", "201", "202", "401", "503"} | BODY_ERRORS
     for change in ("status", "assignee"):
         assert documented[f"POST /alerts/{{alert_id}}/{change}"] == (
-            {"202", "401", "404", "503"} | BODY_ERRORS
+            {"202", "401", "403", "404", "503"} | BODY_ERRORS
         )
-    assert documented["POST /destinations"] == {"201", "401", "409"} | BODY_ERRORS
-    assert documented["DELETE /destinations/{destination_id}"] == {"204", "401", "404", "422"}
-    assert documented["GET /destinations"] == {"200", "401", "422"}
+    # 403: an intake-only API token.
+    assert documented["POST /destinations"] == {"201", "401", "403", "409"} | BODY_ERRORS
+    assert documented["DELETE /destinations/{destination_id}"] == {
+        "204", "401", "403", "404", "422"
+    }  # fmt: skip
+    assert documented["GET /destinations"] == {"200", "401", "403", "422"}
+    assert documented["POST /api-tokens"] == {"201", "401", "403"} | BODY_ERRORS
+    assert documented["DELETE /api-tokens/{token_id}"] == {"204", "404"} | BODY_ERRORS | {
+        "401",
+        "403",
+    }
     assert documented["GET /alerts/{alert_id}"] == {"200", "401", "404", "422"}
     assert documented["GET /alerts"] == {"200", "401", "422"}
     assert documented["GET /console"] == {"200", "401", "422"}

@@ -22,7 +22,7 @@ from parley.store.models import StormRow
 from tests.api.test_forged import KEY, _client, _send, _settings, _submission
 
 AUTH = {"Authorization": "Bearer t"}
-BROWSER = {"Accept": "text/html", "Cookie": "parley_token=t"}
+BROWSER = {"Accept": "text/html", "Authorization": "Bearer t"}
 XSS = "<script>alert(1)</script>"
 DEST = Destination(id="d1", name="security", channel="C0ALERTS")
 
@@ -73,7 +73,7 @@ async def _storm(db: Database, make_alert: Callable[..., AlertIn]) -> list[Alert
 async def test_storm_json_needs_the_token(client: httpx.AsyncClient, path: str) -> None:
     assert (await client.get(path)).status_code == 401
     page = await client.get(path, headers={"Accept": "text/html"})
-    assert page.status_code == 401 and 'id="login"' in page.text
+    assert page.status_code == 401 and 'action="/auth/token"' in page.text
 
 
 async def test_storms_as_json(

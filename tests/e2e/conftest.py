@@ -161,7 +161,7 @@ async def stack(
 
 
 async def _stack(
-    temporal_env: WorkflowEnvironment, standin: StandIn, database_url: str
+    temporal_env: WorkflowEnvironment, standin: StandIn, database_url: str, **overrides: Any
 ) -> AsyncIterator[Stack]:
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
@@ -190,6 +190,7 @@ async def _stack(
         parley_intake_mappings=str(EXAMPLES / "intake-mappings.yaml"),
         alert_growth_line_seconds=GROWTH_WINDOW,
     )
+    settings = settings.model_copy(update=overrides)  # e.g. the browser tests' sign-in
     migrate(settings.database_url)
     db = Database(settings.database_url)
     for dest in (

@@ -100,7 +100,7 @@ async def test_panther_payloads_as_documented(fresh: Stack) -> None:
     page = await fresh.http.get(
         f"/alerts/{ids_[0]}", headers=fresh.auth() | {"Accept": "text/html"}
     )
-    assert f'<a href="{rule["link"]}">View in Panther</a>' in page.text
+    assert f'<a href="{rule["link"]}" rel="noopener noreferrer">View in Panther</a>' in page.text
     assert rule["description"] in page.text and "<code>Initial Access</code>" in page.text
     assert "Panther added this later" in page.text
     for alert_id, copies in ((ids_[1], 2), (ids_[2], 1)):  # Critical: both; Info: one

@@ -497,14 +497,15 @@ async def test_console_page_shows_history_and_a_change_form(fresh: Stack) -> Non
         f"/alerts/{alert['id']}",
         headers={
             "Accept": "text/html",
-            "Cookie": f"parley_token={fresh.settings.parley_api_token}",
+            "Authorization": f"Bearer {fresh.settings.parley_api_token}",
         },
     )
     assert page.status_code == 200
     html = page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
-    assert "status_changed" in html or "Triaged" in html
-    assert 'id="pc-form"' in html and 'id="pc-token"' in html  # auth is on in this stack
+    assert "changed status Open → Triaged" in html  # the timeline, in words
+    # The API token is an admin: the change forms, each with the session's CSRF token.
+    assert 'id="status-form"' in html and 'name="csrf"' in html and "Your name" not in html
     nonce = page.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in html
 

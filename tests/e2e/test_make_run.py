@@ -9,6 +9,7 @@ ports and a temporary data folder, so it never collides with a developer's own s
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -203,6 +204,9 @@ def test_readme_walkthrough_runs_verbatim_across_a_restart(
     assert detail["status"] == "Triaged", detail
     actions = [h["action"] for h in detail["history"]]
     assert "status_changed" in actions and any("boomerang" in a for a in actions), actions
+    page = _signed_in_page(api, f"/alerts/{alert['id']}", "U0CAROL")  # a viewer
+    assert page.status_code == 200 and "Triaged" in page.text
+    assert "Carol Chen" in page.text and 'id="status-form"' not in page.text
 
     # The sample alerts went through enrichment on arrival: flags and ASNs, not only ranges.
     standin = f"http://127.0.0.1:{ports['standin']}"
@@ -223,3 +227,22 @@ def test_readme_walkthrough_runs_verbatim_across_a_restart(
     for port in ports.values():
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+
+
+def _signed_in_page(api: str, path: str, user: str) -> httpx.Response:
+    """Sign in with Slack on `make run`'s stand-in, as a browser would, and open `path`."""
+    with httpx.Client(base_url=api, timeout=10) as browser:
+        login = browser.get("/auth/login", params={"next": path})
+        assert login.status_code == 302, login.text
+        page = httpx.get(login.headers["location"], timeout=10)
+        fields = dict(
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+        )
+        fields = {k: html.unescape(v) for k, v in fields.items()}
+        back = httpx.post(
+            str(page.url.copy_with(query=None)), data=fields | {"user": user}, timeout=10
+        )
+        assert back.status_code == 302, back.text
+        done = browser.get(back.headers["location"].removeprefix(api))
+        assert done.status_code == 303 and done.headers["location"] == path, done.text
+        return browser.get(path, headers={"Accept": "text/html"})

@@ -188,7 +188,7 @@ async def test_temporal_stopped_30s_clicks_and_alerts_are_queued_then_applied_on
     waiting = await _detail(stack, fresh_alerts[0]["id"])
     assert [q["kind"] for q in waiting["queued_items"]] == ["start"]
     assert waiting["slack_copies"] == [] and waiting["history"] == []
-    browser = {"Accept": "text/html", "Cookie": f"parley_token={stack.settings.parley_api_token}"}
+    browser = {"Accept": "text/html", "Authorization": f"Bearer {stack.settings.parley_api_token}"}
     page = await stack.http.get(f"/alerts/{fresh_alerts[0]['id']}", headers=browser)
     assert 'id="queued"' in page.text and "1 queued" in page.text
     listed = await stack.http.get("/alerts", params={"limit": 200}, headers=stack.auth())

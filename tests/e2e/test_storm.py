@@ -146,7 +146,7 @@ async def test_past_the_threshold_alerts_go_to_one_digest(fresh: Stack) -> None:
         f"/alerts/{rest[0]['id']}",
         headers={
             "Accept": "text/html",
-            "Cookie": f"parley_token={fresh.settings.parley_api_token}",
+            "Authorization": f"Bearer {fresh.settings.parley_api_token}",
         },
     )
     assert f"/storms/{st.storm_id}" in page.text

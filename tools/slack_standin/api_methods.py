@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import api_chat, api_conversations, api_files, api_home, api_views
+from . import api_chat, api_conversations, api_files, api_home, api_usergroups, api_views
 from .workspace import Workspace
 
 Handler = Callable[[Workspace, dict[str, Any], str], dict[str, Any]]
@@ -34,6 +34,7 @@ METHODS: dict[str, MethodSpec] = {
     "conversations.replies": MethodSpec(api_conversations.replies, "3"),
     "users.info": MethodSpec(api_conversations.users_info, "4"),
     "users.lookupByEmail": MethodSpec(api_conversations.users_lookup_by_email, "3"),
+    "usergroups.users.list": MethodSpec(api_usergroups.usergroups_users_list, "2"),
     "views.open": MethodSpec(api_views.views_open, "4"),
     "views.push": MethodSpec(api_views.views_push, "4"),
     "views.update": MethodSpec(api_views.views_update, "4"),

@@ -20,6 +20,7 @@ from .api_files import add_file_routes
 from .api_methods import METHODS
 from .events import add_event_routes
 from .faults import Fault
+from .oidc import add_oidc_routes
 from .stub_routes import add_stub_routes
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class ApiServer:
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         self.standin.socket_mode.add_routes(app)  # before /api/{method}, which would match
+        add_oidc_routes(app, self.standin)  # Sign in with Slack; before /api/{method}
         app.router.add_route("GET", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/api/{method}", self.handle_api)
         app.router.add_route("POST", "/_stub/response/{rid:.+}", self.handle_response_url)

@@ -1,4 +1,4 @@
-"""/_stub/* control endpoints (journal, reset, faults, clicks) and the read-only HTML view."""
+"""/_stub/* control endpoints (journal, reset, faults, clicks) and the sandbox page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .faults import fault_from_json
-from .html_view import render_index, render_thread
+from .sandbox import render_index, render_modal, render_pane, render_thread
 
 if TYPE_CHECKING:
     from .standin import StandIn
@@ -115,8 +115,18 @@ def add_stub_routes(app: web.Application, standin: StandIn) -> None:
     async def close_view(request: web.Request) -> web.Response:
         return await run_driver(request, "close")
 
+    def _html(text: str) -> web.Response:
+        return web.Response(text=text, content_type="text/html", charset="utf-8")
+
     async def index(request: web.Request) -> web.Response:
-        return web.Response(text=render_index(standin), content_type="text/html", charset="utf-8")
+        q = request.query
+        return _html(render_index(standin, q.get("c"), q.get("as")))
+
+    async def pane(request: web.Request) -> web.Response:
+        return _html(render_pane(standin, request.query.get("c"), request.query.get("as")))
+
+    async def modal(request: web.Request) -> web.Response:
+        return _html(render_modal(standin, request.query.get("as", "")))
 
     async def archive(request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
@@ -138,4 +148,6 @@ def add_stub_routes(app: web.Application, standin: StandIn) -> None:
     app.router.add_post("/_stub/submit", submit)
     app.router.add_post("/_stub/close_view", close_view)
     app.router.add_get("/", index)
+    app.router.add_get("/sandbox/pane", pane)
+    app.router.add_get("/sandbox/modal", modal)
     app.router.add_get("/archives/{channel}/{p}", archive)
