@@ -282,6 +282,7 @@ class QuestionRow(Base):
 
     __table_args__ = (Index(None, "recipient_id", "status"), Index(None, "alert_id"))
 
+
 class ApiTokenRow(Base):
     """A machine API token (issue 14): only its SHA-256 is kept; the token is shown once.
 
