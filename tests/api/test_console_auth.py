@@ -230,14 +230,18 @@ async def test_signed_out_posts_get_401(
 
 
 async def test_sessions_expire_and_sign_out_ends_them(
-    db: Database, standin: StandIn, make_alert: Any
+    db: Database, standin: StandIn, make_alert: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _app(db, _settings(standin, console_session_seconds=1))
+    app = _app(db, _settings(standin, console_session_seconds=60))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
         await sign_in(c, ALICE)
         assert (await c.get("/console", headers=HTML)).status_code == 200
-        time.sleep(1.5)
+        # The wall clock moves past the session's life (the cookie's signature and its `exp`
+        # both read time.time); a real sleep would race a slow sign-in on a loaded machine.
+        now = time.time()
+        monkeypatch.setattr(time, "time", lambda: now + 61)
         assert (await c.get("/console", headers=HTML)).status_code == 401
+        monkeypatch.undo()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(_app(db, _settings(standin))), base_url=BASE
     ) as c:

@@ -28,6 +28,8 @@ from tests.store.store_support import fresh_pg_database, write_locked
 from tools.devstack import ApiServer, dev_server_options
 from tools.slack_standin import StandIn
 
+SLACK_ACK_DEADLINE = 3.0  # s: Slack shows the user an error when a click is not acked by then
+
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 
 
@@ -160,10 +162,11 @@ async def test_temporal_stopped_30s_clicks_and_alerts_are_queued_then_applied_on
     fresh_alerts = [new_alert() for _ in range(5)]
     intake = [await stack.post_alert(a) for a in fresh_alerts]
 
-    # Slack heard back within a second every time (what the stand-in's driver recorded).
+    # Slack heard back inside its 3 s every time (what the stand-in's driver recorded). How
+    # fast is a benchmark's question (bench/clicks.py), not a test's: a loaded machine varies.
     assert [c.status for c in clicks] == [200] * 20
-    slow = [round(c.elapsed, 3) for c in clicks if c.elapsed >= 1.0]
-    assert slow == [], f"acks over 1 s: {slow}"
+    slow = [round(c.elapsed, 3) for c in clicks if c.elapsed >= SLACK_ACK_DEADLINE]
+    assert slow == [], f"acks past Slack's deadline: {slow}"
     assert all(c.problems == [] for c in clicks), [c.problems for c in clicks]
     for resp in intake:
         assert resp.status_code == 202, resp.text
@@ -255,7 +258,7 @@ async def test_two_queued_changes_apply_in_the_order_accepted(outage: Outage) ->
         click = await stack.standin.driver.click(
             ALICE, copy.channel, copy.ts, ids.UPDATE_STATUS, selected_option="Triaged"
         )
-        assert click.status == 200 and click.elapsed < 1.0
+        assert click.status == 200 and click.elapsed < SLACK_ACK_DEADLINE
         console = await stack.http.post(
             f"/alerts/{alert['id']}/status",
             json={"status": "Invalid", "user": "carol@console"},

@@ -151,25 +151,36 @@ async def test_post_slower_than_the_bound_is_healed_and_recorded(fresh: Stack) -
     # latency) and before the retry's own post, which times out too but lands before its look.
     first_delay = 2 * SLACK_TIMEOUT + 2.0
     second_delay = SLACK_TIMEOUT + 1.5
-    fresh.standin.inject_fault("chat.postMessage", delay=first_delay, times=1)
-    fresh.standin.inject_fault("chat.postMessage", delay=second_delay, times=1)
-    alert = new_alert(severity="Low")  # one destination: security-alerts
-    state = await _posted(fresh, alert, 1)
-    [copy] = state.copies
-    posts = _posts_for(fresh, alert["id"])
-    first, second = (p["result"]["ts"] for p in posts)
-    assert [p["fault"]["delay"] for p in posts] == [first_delay, second_delay]
-    assert float(first) < float(second)
-    assert copy.ts == first
-    assert [m["ts"] for m in _our_messages(fresh, copy.channel, alert["id"])] == [first]
+    # On a loaded machine the retry can start so late that it already sees the first post: no
+    # second post, nothing to heal. That outcome must be right too, and the case is tried again
+    # (three alerts at most) until the interleaving this test is about has happened.
+    for _ in range(3):
+        fresh.standin.clear_faults()
+        fresh.standin.inject_fault("chat.postMessage", delay=first_delay, times=1)
+        fresh.standin.inject_fault("chat.postMessage", delay=second_delay, times=1)
+        alert = new_alert(severity="Low")  # one destination: security-alerts
+        state = await _posted(fresh, alert, 1)
+        [copy] = state.copies
+        posts = _posts_for(fresh, alert["id"])
+        if len(posts) == 1:  # the retry found the first post: kept, and no duplicate
+            assert copy.ts == posts[0]["result"]["ts"]
+            assert [m["ts"] for m in _our_messages(fresh, copy.channel, alert["id"])] == [copy.ts]
+            continue
+        first, second = (p["result"]["ts"] for p in posts)
+        assert [p["fault"]["delay"] for p in posts] == [first_delay, second_delay]
+        assert float(first) < float(second)
+        assert copy.ts == first
+        assert [m["ts"] for m in _our_messages(fresh, copy.channel, alert["id"])] == [first]
 
-    async def recorded() -> list[dict[str, Any]]:
-        rows = await fresh.history(alert["id"])
-        return [h for h in rows if h["action"] == "duplicate_deleted"]
+        async def recorded(alert_id: str = alert["id"]) -> list[dict[str, Any]]:
+            rows = await fresh.history(alert_id)
+            return [h for h in rows if h["action"] == "duplicate_deleted"]
 
-    [row] = await fresh.wait_for(recorded, what="the deleted duplicate in the history")
-    assert (row["from_value"], row["to_value"]) == (second, first)
-    assert row["actor"]["source"] == "system" and copy.channel in row["comment"]
+        [row] = await fresh.wait_for(recorded, what="the deleted duplicate in the history")
+        assert (row["from_value"], row["to_value"]) == (second, first)
+        assert row["actor"]["source"] == "system" and copy.channel in row["comment"]
+        return
+    pytest.fail("in three tries the retry never posted before the first post landed")
 
 
 async def test_two_copies_with_one_key_keep_the_earlier(fresh: Stack) -> None:
