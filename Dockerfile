@@ -9,6 +9,8 @@ COPY activities activities
 COPY api api
 COPY tools tools
 COPY examples examples
-RUN pip install --no-cache-dir .
+# `--build-arg PARLEY_EXTRAS=otel` adds OpenTelemetry tracing (PARLEY_OTEL_ENABLED).
+ARG PARLEY_EXTRAS=""
+RUN pip install --no-cache-dir ".${PARLEY_EXTRAS:+[$PARLEY_EXTRAS]}"
 ENV PYTHONUNBUFFERED=1
 CMD ["python", "worker.py"]

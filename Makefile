@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test lint bench clean browser
 
 # The browser tests drive Debian's chromium through Debian's chromedriver (tests/browser);
-# installed here where missing, never downloaded by a test.
+# installed here where missing, never downloaded by a test. The emoji font makes the sandbox's
+# emoji readable in the tests' screenshots.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || \
+		[ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -31,13 +31,16 @@ from activities.people import PeopleDirectory
 from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
 from activities.storm import StormActivities
+from parley import tracing
 from parley.enrichment.config import EnrichmentConfig
 from parley.enrichment.service import Enricher
+from parley.logs import configure_logging
 from parley.settings import Settings, UnsafeSettings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database, migrate
+from parley.store.db import Database, SchemaNotReady, prepare_schema, unavailable
 from parley.store.pacing import Rate
-from parley.temporal import connect
+from parley.temporal import connect, metrics_runtime
+from parley.worker_http import WorkerHttp
 from workflows.alert import AlertWorkflow
 from workflows.boomerang import BoomerangWorkflow
 from workflows.storm import StormWorkflow
@@ -45,6 +48,7 @@ from workflows.tor_refresh import TorRefreshWorkflow
 
 log = logging.getLogger("parley.worker")
 TOR_SCHEDULE_ID = "parley-tor-refresh"
+STORE_RETRY_SECONDS = 2.0
 
 
 def slack_pacer(settings: Settings, db: Database) -> SlackPacer | None:
@@ -127,16 +131,49 @@ async def ensure_tor_schedule(
         await client.get_schedule_handle(TOR_SCHEDULE_ID).update(update)
 
 
+async def open_store(settings: Settings) -> Database:
+    """The store, its schema at head. Never after the API: migrate under the database's lock,
+    or wait for a migration job (PARLEY_MIGRATE_ON_START)."""
+    db = Database(settings.database_url)
+    told = False
+    try:
+        while True:
+            try:
+                await prepare_schema(
+                    db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
+                )
+                return db
+            except Exception as exc:  # a database still starting up: wait for it, say so once
+                if not unavailable(exc):
+                    raise
+                if not told:
+                    log.error("database unavailable (%s); retrying until it answers", exc)
+                    told = True
+                await asyncio.sleep(STORE_RETRY_SECONDS)
+    except BaseException:
+        await db.dispose()
+        raise
+
+
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(settings)
     try:
         check_production_safety(settings)
     except UnsafeSettings as exc:  # say which setting to fix, without a traceback
         raise SystemExit(str(exc)) from None
-    migrate(settings.database_url)
-    db = Database(settings.database_url)
-    client = await connect(settings)
+    try:
+        db = await open_store(settings)
+    except SchemaNotReady as exc:
+        raise SystemExit(str(exc)) from None
+    runtime = (
+        metrics_runtime(settings.temporal_metrics_address)
+        if settings.temporal_metrics_address
+        else None
+    )
+    client = await connect(
+        settings, runtime=runtime, interceptors=tracing.set_up(settings, "parley-worker")
+    )
     enricher = Enricher(enrichment_config(settings))
     for line in enricher.sources_summary():
         log.info("threat intel: %s", line)
@@ -149,14 +186,32 @@ async def main() -> None:
             settings.temporal_task_queue,
         )
     worker = build_worker(client, settings, db, enricher=enricher)
+    http = (
+        WorkerHttp(db, client, settings.parley_worker_http_address)
+        if settings.parley_worker_http_address
+        else None
+    )
+    if http is not None:
+        await http.start()
     log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        if http is not None:
+            http.stopping = True  # /readyz says so while running activities finish
+        if not stopping:  # a second Ctrl-C must not start a second shutdown
+            stopping.append(loop.create_task(worker.shutdown()))
+
     # SIGTERM (make run's Ctrl-C, a deploy) lets running activities finish before exiting.
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: loop.create_task(worker.shutdown()))
+        loop.add_signal_handler(sig, stop)
     try:
         await worker.run()
     finally:
+        if http is not None:
+            await http.stop()
         await db.dispose()
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.people import PeopleDirectory
+from parley import metrics
 from parley.domain import HistoryEntry, SlackCopy, Status
 from parley.store import repo
 from parley.store.db import Database
@@ -55,7 +56,11 @@ class HistoryActivities:
 
     @activity.defn(name="history.record")
     async def record(self, entry: HistoryEntry) -> bool:
-        return await repo.record_history(self.db, entry)
+        written = await repo.record_history(self.db, entry)
+        # Counted once: a retried write finds its row (keyed) and returns False.
+        if written and entry.action == "delivery_failed":
+            metrics.DELIVERY_FAILURES.inc()
+        return written
 
     @activity.defn(name="history.project")
     async def project(self, p: ProjectionRequest) -> None:

@@ -23,14 +23,15 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, Field, model_validator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from parley import metrics
 from parley.domain import Destination, SlackCopy
 from parley.slack.client import send_ephemeral
 from parley.slack.errors import (
@@ -223,6 +224,16 @@ class SlackPacer:
         return await pacing.reserve(self.db, rates, time.time())
 
 
+def _raise_counted(method: str, exc: SlackApiError) -> NoReturn:
+    """raise_for_slack, counting the 429s on the way (the retry waits out Retry-After)."""
+    try:
+        raise_for_slack(exc)
+    except ApplicationError as typed:
+        if typed.type == RATE_LIMITED:
+            metrics.SLACK_RATE_LIMITED.labels(method.replace("_", ".", 1)).inc()
+        raise
+
+
 class SlackActivities:
     def __init__(
         self,
@@ -246,7 +257,7 @@ class SlackActivities:
         try:
             resp = await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            raise_for_slack(exc)
+            _raise_counted(method, exc)
         return _data(resp)
 
     async def _write(self, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -272,9 +283,13 @@ class SlackActivities:
                 raise_ambiguous(method, self._wait_left(sent + self.in_flight_seconds), exc)
             log.land(flight)  # answered (or never sent): nothing left in flight
             if isinstance(exc, SlackApiError):
-                raise_for_slack(exc)
+                _raise_counted(method, exc)
             raise
         log.land(flight)
+        if method == "chat_postMessage":
+            metrics.SLACK_POSTS.inc()
+        elif method == "chat_update":
+            metrics.SLACK_UPDATES.inc()
         return _data(resp)
 
     async def _pace(self, channel: str) -> None:
@@ -286,6 +301,8 @@ class SlackActivities:
             raise ApplicationError(
                 f"pacing posts to {channel}: next slot in {wait:.2f}s",
                 type=PACED,
+                # Parley's own pacing is routine, not a failure: logged at DEBUG, not WARNING.
+                category=ApplicationErrorCategory.BENIGN,
                 next_retry_delay=timedelta(seconds=wait),
             )
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.home import HomePublisher
 from activities.slack import (
@@ -30,7 +30,7 @@ from activities.slack import (
     previous_heartbeat,
 )
 from parley.domain import Destination, SlackCopy
-from parley.slack.errors import PERMANENT, MessageGone
+from parley.slack.errors import PACED, PERMANENT, MessageGone
 from parley.slack.ui.alert import Rendered, render_alert
 from parley.slack.ui.event_json import Attachment
 from workflows.alert_types import AlertState
@@ -168,10 +168,17 @@ class SlackFanOut:
             # Wait as long as the slowest limit asks; the others retry no sooner than that.
             delays = [d for d in map(_retry_delay, transient) if d is not None]
             if delays:
+                paced = all(getattr(t, "type", None) == PACED for t in transient)
                 raise ApplicationError(
                     f"{len(transient)} of {len(ids)} copies must wait: {transient[0]}",
                     type=getattr(transient[0], "type", None) or "SlackRateLimited",
                     next_retry_delay=max(delays),
+                    # Only Parley's own pacing: routine, logged at DEBUG rather than WARNING.
+                    category=(
+                        ApplicationErrorCategory.BENIGN
+                        if paced
+                        else ApplicationErrorCategory.UNSPECIFIED
+                    ),
                 ) from transient[0]
             raise transient[0]
         return [attempt.done[ident] for ident in ids]

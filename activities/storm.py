@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.slack import SlackActivities
+from parley import metrics
 from parley.domain import Destination, SlackCopy
 from parley.slack.errors import MessageGone
 from parley.slack.ui.storm import render_digest
@@ -61,6 +62,7 @@ class StormActivities:
     @activity.defn(name="storm.lead_in")
     async def lead_in(self, req: LeadInRequest) -> list[StormMember]:
         """The rule's alerts this destination took on their own just before the storm began."""
+        metrics.STORMS_STARTED.inc()  # asked once, as the storm begins
         found = await storms.lead_in(
             self.db,
             req.destination,

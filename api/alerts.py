@@ -26,6 +26,7 @@ from api.signals import Refusal, signal_alert
 from parley.domain import SYSTEM, Actor, AlertIn, Destination, HistoryEntry, Status
 from parley.intake import panther
 from parley.intake.mapping import MappedAlertInvalid, Mapping
+from parley.logs import bind_alert
 from parley.settings import Settings
 from parley.store import outbox as queue
 from parley.store import repo
@@ -205,6 +206,7 @@ async def take_in(
             "send fewer or smaller events (the first event is kept in full)",
         )
     wf_id = alert_workflow_id(alert.id)
+    bind_alert(alert.id)  # the request's log lines from here on name the alert
     destinations = await repo.matching_destinations(db, alert)
     outbox: Outbox = request.app.state.outbox
     # The store's unique key decides: of any number of requests for one id, one is created.

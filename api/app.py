@@ -6,28 +6,33 @@ runs the outbox relay (api/relay.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Depends, FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from api import alerts, errors, slack
+from api import alerts, errors, ops, slack
 from api.body_limit import BodyLimit
 from api.deps import require_token, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
+from parley import tracing
 from parley.intake.mapping import load_mappings
+from parley.logs import configure_logging
 from parley.settings import Settings, check_production_safety, get_settings
 from parley.slack.client import make_slack_client
-from parley.store.db import Database, StoreUnavailable
+from parley.store.db import Database, StoreUnavailable, prepare_schema, unavailable
 from parley.temporal import connect
 
 log = logging.getLogger("parley.api")
 RETRY_AFTER_SECONDS = 5
+STORE_RETRY_SECONDS = 2.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,19 +46,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.slack = make_slack_client(
             settings.slack_bot_token, settings.slack_api_base_url, timeout=2
         )
-        if settings.parley_destinations:
-            from parley.store import repo
-
-            count = await repo.seed_destinations(app.state.db, settings.parley_destinations)
-            log.info("seeded %d destinations from %s", count, settings.parley_destinations)
+        store_ready = await _prepare_store(app.state.db, settings)
         try:
-            app.state.temporal = await connect(settings)
+            app.state.temporal = await connect(
+                settings, interceptors=tracing.set_up(settings, "parley-api")
+            )
         except Exception as exc:  # the API still answers Slack and serves the console
             log.error("Temporal unreachable at start-up (%s); the outbox relay retries", exc)
             app.state.temporal = None
         app.state.outbox = Outbox(app)
         relay = Relay(app.state.outbox)
-        relay.start()
+        if store_ready is None:
+            relay.start()
+        else:  # the outbox table may not exist yet: relay once the store is ready
+            store_ready.add_done_callback(
+                lambda t: relay.start() if not t.cancelled() and t.exception() is None else None
+            )
         socket = None
         if settings.slack_app_token:  # Socket Mode (issue 13): no public URL needed
             from api.socket_mode import SocketModeListener
@@ -63,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if store_ready is not None:
+                store_ready.cancel()
             if socket is not None:
                 await socket.stop()
             await relay.stop()
@@ -98,9 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    # Outermost, so it times everything, including the body limit's refusals.
+    app.add_middleware(ops.RequestMetrics)
+    app.include_router(ops.router)
+    tracing.instrument_app(settings, app)
 
     app.include_router(
         alerts.router,
@@ -123,6 +134,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _prepare_store(db: Database, settings: Settings) -> asyncio.Task[None] | None:
+    """Schema at head (never after the worker: migrate under the database's lock, or wait for a
+    migration job), then the destinations seeded. A database that is down does not stop the
+    API (it answers 503 and still takes clicks through Temporal, and /readyz says why): the
+    same steps are retried in the background until it is back. Returns that task, or None
+    when the store was ready at once."""
+
+    async def prepare() -> None:
+        await prepare_schema(
+            db, settings.parley_migrate_on_start, settings.parley_schema_wait_seconds
+        )
+        if settings.parley_destinations:
+            from parley.store import repo
+
+            count = await repo.seed_destinations(db, settings.parley_destinations)
+            log.info("seeded %d destinations from %s", count, settings.parley_destinations)
+
+    async def retry() -> None:
+        while True:
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+            try:
+                await prepare()
+            except Exception as exc:
+                if not unavailable(exc):
+                    raise
+                continue
+            log.warning("database reachable again: schema at head")
+            return
+
+    try:
+        await prepare()
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        log.error("database unavailable at start-up (%s); retrying in the background", exc)
+        return asyncio.get_running_loop().create_task(retry(), name="parley-prepare-store")
+    return None
 
 
 def json_body_limit(settings: Settings) -> int:
@@ -155,8 +205,15 @@ def _include_console(app: FastAPI) -> None:
     docs.install(app)
 
 
+@lru_cache(maxsize=1)
+def _served_app() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings)  # the served process's logging; tests keep their own
+    return create_app(settings)
+
+
 def __getattr__(name: str) -> FastAPI:
-    # `uvicorn api.app:app` builds the app on first access, not at import time.
+    # `uvicorn api.app:app` builds the app on first access (once), not at import time.
     if name == "app":
-        return create_app()
+        return _served_app()
     raise AttributeError(name)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.outbox import CLICK_BUDGET, SIGNALS, Gone, Outbox, Rejected, signal_name, spawn
+from parley.logs import bind_alert
 from parley.slack.client import send_ephemeral
 from parley.store.db import StoreUnavailable
 from workflows.alert_types import (
@@ -174,6 +175,7 @@ async def _note_in_channel(app: Any, channel: str, user: str) -> None:
 async def signal_alert(app: Any, alert_id: str, signal: Callable[..., Any], arg: Any) -> bool:
     """Signal the alert's workflow; an alert Parley does not know, or Temporal no longer has,
     is refused as gone. True if queued."""
+    bind_alert(alert_id)  # the request's log lines from here on name the alert
     return await send_signal(
         app,
         alert_workflow_id(alert_id),

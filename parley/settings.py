@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +23,7 @@ log = logging.getLogger("parley.settings")
 DEV_SIGNING_SECRET = "parley-dev-signing-secret"
 DEV_SECRET_KEY = "parley-dev-secret-key"
 MIN_SECRET_KEY_CHARS = 32
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
@@ -145,6 +147,34 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
+    # Issue 12: deployment and operations.
+    # At start-up the API and the worker bring the store's schema to head under a lock (a
+    # PostgreSQL advisory lock, an immediate transaction on SQLite). False: they only wait, up
+    # to PARLEY_SCHEMA_WAIT_SECONDS, for a separate migration job (`python -m parley.store
+    # migrate`) to do it; use that when the service's database user may not change the schema.
+    parley_migrate_on_start: bool = True
+    parley_schema_wait_seconds: float = Field(default=120.0, ge=0)
+    # Logs: "text" for people, "json" for a log pipeline (one object per line, with alert_id and
+    # workflow_id when the line is about an alert).
+    parley_log_format: Literal["text", "json"] = "text"
+    parley_log_level: str = "INFO"
+    # The worker's own HTTP port (host:port; empty = none): /healthz, /readyz and Parley's
+    # Prometheus counters at /metrics.
+    parley_worker_http_address: str = ""
+    # The Temporal SDK's Prometheus exporter in the worker (host:port; empty = off).
+    temporal_metrics_address: str = ""
+    # An existing cluster or Temporal Cloud: an API key (turns TLS on), or mTLS with a client
+    # certificate and key (PEM files); a private CA and the server name to check.
+    temporal_api_key: str = ""
+    temporal_tls: bool = False
+    temporal_tls_client_cert: str = ""
+    temporal_tls_client_key: str = ""
+    temporal_tls_server_ca: str = ""
+    temporal_tls_server_name: str = ""
+    # OpenTelemetry tracing through temporalio.contrib.opentelemetry (needs the `otel` extra);
+    # the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+    parley_otel_enabled: bool = False
+
 
 class UnsafeSettings(RuntimeError):
     """The settings would run Parley with public secrets or without authentication."""
@@ -181,7 +211,13 @@ def check_production_safety(settings: Settings) -> None:
     problems = production_problems(settings)
     if settings.parley_insecure_dev:
         if problems:
-            log.warning("PARLEY_INSECURE_DEV is set: running with development defaults")
+            # Expected on a local stack whose Slack is the stand-in on loopback; anywhere else
+            # it is worth a warning.
+            local = urlsplit(settings.slack_api_base_url).hostname in LOOPBACK_HOSTS
+            log.log(
+                logging.INFO if local else logging.WARNING,
+                "PARLEY_INSECURE_DEV is set: running with development defaults",
+            )
         return
     if problems:
         raise UnsafeSettings(

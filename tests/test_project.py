@@ -50,8 +50,9 @@ def test_readme_documents_every_variable() -> None:
 def test_compose_registers_our_search_attributes_and_known_settings() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    args = " ".join(services["temporal"]["command"])
-    registered = set(re.findall(r"--search-attribute=(\w+)=Keyword", args))
+    # The namespace job creates them on the cluster (docker-compose.yml, deploy/temporal).
+    pairs = services["temporal-namespace"]["environment"]["PARLEY_SEARCH_ATTRIBUTES"]
+    registered = set(re.findall(r"(\w+)=Keyword", pairs))
     assert registered == {key.name for key in sa.ALL}
     fields = {name.upper() for name in Settings.model_fields}
     for role in ("worker", "api"):

@@ -1,7 +1,9 @@
 """`make run`: the whole local stack in one terminal.
 
 Starts the Temporal dev server (UI on :8233, on-disk database under .data/), the Slack stand-in
-when no SLACK_BOT_TOKEN is set, the worker and the API; prints their URLs; Ctrl-C stops them all.
+when no SLACK_BOT_TOKEN is set (its workspace kept under .data/ too), the worker and the API;
+waits until both are ready, posts the sample alerts on a first start, prints the URLs and then
+stays quiet; Ctrl-C stops them all, Parley first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ TEMPORAL_PORT = int(os.environ.get("PARLEY_TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("PARLEY_TEMPORAL_UI_PORT", "8233"))
 API_PORT = int(os.environ.get("PARLEY_API_PORT", "8000"))
 STANDIN_PORT = int(os.environ.get("PARLEY_STANDIN_PORT", "3100"))
+WORKER_PORT = int(os.environ.get("PARLEY_WORKER_PORT", "8001"))
 
 
 def temporal_binary() -> str:
@@ -121,30 +124,84 @@ def standin_settings(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+SAMPLES = ROOT / "examples" / "sample-alerts.json"
+
+
+def post_samples(api: str, token: str | None) -> int:
+    """The sample alerts, so a first `make run` has something to click; how many were taken."""
+    import json
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    taken = 0
+    for alert in json.loads(SAMPLES.read_text(encoding="utf-8")):
+        request = urllib.request.Request(
+            f"{api}/alerts", data=json.dumps(alert).encode(), headers=headers, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:  # 4xx/5xx raise
+            taken += resp.status in (200, 201, 202)
+    return taken
+
+
+def wait_ready(url: str, what: str, timeout: float = 60.0) -> None:
+    """Poll a /readyz until it answers 200 (schema migrated, Temporal reachable)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} was not ready at {url} within {timeout:.0f}s")
+
+
 def main() -> None:
-    from parley.store.db import migrate
     from workflows.search_attributes import dev_server_args
 
     DATA.mkdir(parents=True, exist_ok=True)
+    first_start = not (DATA / "parley.db").exists()
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{DATA / 'parley.db'}")
     env.setdefault("CONSOLE_BASE_URL", f"http://127.0.0.1:{API_PORT}")
     env.setdefault("TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    # Quiet: the banner, then only warnings and errors (PARLEY_LOG_LEVEL=INFO to see more).
+    env.setdefault("PARLEY_LOG_LEVEL", "WARNING")
+    env.setdefault("PARLEY_WORKER_HTTP_ADDRESS", f"127.0.0.1:{WORKER_PORT}")
+    procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(name: str, args: list[str]) -> None:
-        # Own process group, so Ctrl-C here stops the child and everything it started.
-        procs.append((name, subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True)))
+    def start(name: str, args: list[str], quiet: bool = False) -> None:
+        # Own process group, so Ctrl-C here stops the child and everything it started. `quiet`
+        # drops a child's start-up banner (stdout); its warnings and errors (stderr) still show.
+        procs[name] = subprocess.Popen(
+            args,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL if quiet else None,
+        )
 
-    def stop_all(*_: object) -> None:
-        for _name, proc in reversed(procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _name, proc in procs:
+    def stop(names: list[str]) -> None:
+        running = [procs[n] for n in names if n in procs and procs[n].poll() is None]
+        for proc in running:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in running:
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+    def stop_all() -> None:
+        # Parley first, while Temporal and Slack are still there to finish with (no dial-error
+        # spam from clients whose server went first), then the servers.
+        stop(["api", "worker"])
+        stop(["slack stand-in", "temporal"])
 
     # Stop the children on Ctrl-C, SIGTERM or a closed terminal. SIGINT is set explicitly because
     # a shell starts background jobs with it ignored, and Python would keep ignoring it.
@@ -158,6 +215,9 @@ def main() -> None:
         if standin:
             # The example destinations name the stand-in's channels; a real workspace has others.
             env.setdefault("PARLEY_DESTINATIONS", str(ROOT / "examples" / "destinations.yaml"))
+            # A public development value, like the stand-in's signing secret: the shipped Splunk
+            # mapping's secret URL works locally instead of warning at every start.
+            env.setdefault("PARLEY_SPLUNK_PATH_SECRET", "parley-dev-splunk-path-secret")
             env["SLACK_BOT_TOKEN"] = "xoxb-standin-token"
             env["SLACK_API_BASE_URL"] = f"http://127.0.0.1:{STANDIN_PORT}/api/"
             env.update(standin_settings(env))
@@ -178,7 +238,10 @@ def main() -> None:
                     f"http://127.0.0.1:{API_PORT}/slack/interactions",
                     "--events-url", f"http://127.0.0.1:{API_PORT}/slack/events",
                     *(["--socket-mode"] if socket_mode else []),
+                    # Slack keeps its messages when Parley restarts; so does the stand-in.
+                    "--state-file", str(DATA / "standin-state.json"),
                 ],
+                quiet=True,
             )  # fmt: skip
         start(
             "temporal",
@@ -188,28 +251,37 @@ def main() -> None:
                 "--port", str(TEMPORAL_PORT),
                 "--ui-port", str(TEMPORAL_UI_PORT),
                 "--db-filename", str(DATA / "temporal.db"),
-                "--log-level", "warn",
+                "--log-level", "error",
                 *dev_server_args(),
             ],
+            quiet=True,
         )  # fmt: skip
         wait_for_port(TEMPORAL_PORT, "Temporal")
-        migrate(env["DATABASE_URL"])
+        # Either may start first: each migrates the store under a lock (or waits for it).
         start("worker", [sys.executable, "worker.py"])
         start(
             "api",
             [
                 sys.executable, "-m", "uvicorn", "api.app:app",
-                "--host", "127.0.0.1", "--port", str(API_PORT), "--log-level", "warning",
+                "--host", "127.0.0.1", "--port", str(API_PORT),
+                "--log-level", "warning", "--no-access-log",
             ],
         )  # fmt: skip
-        wait_for_port(API_PORT, "API")
+        api = f"http://127.0.0.1:{API_PORT}"
+        wait_ready(f"{api}/readyz", "the API")
+        wait_ready(f"http://{env['PARLEY_WORKER_HTTP_ADDRESS']}/readyz", "the worker")
         if standin:
             wait_for_port(STANDIN_PORT, "Slack stand-in")
+        samples = ""
+        if first_start and standin and env.get("PARLEY_SAMPLE_ALERTS", "1") != "0":
+            count = post_samples(api, env.get("PARLEY_API_TOKEN"))
+            samples = f"  Sample alerts  {count} posted to #security-alerts (first start only)\n"
         print(
             "\nParley is running:\n"
-            f"  API            http://127.0.0.1:{API_PORT}  (console: /console, docs: /docs)\n"
+            f"  API            {api}  (console: /console, docs: /docs)\n"
             f"  Temporal       127.0.0.1:{TEMPORAL_PORT}\n"
             f"  Temporal UI    http://127.0.0.1:{TEMPORAL_UI_PORT}\n"
+            f"  Worker         http://{env['PARLEY_WORKER_HTTP_ADDRESS']}  (/readyz, /metrics)\n"
             + (
                 f"  Slack stand-in http://127.0.0.1:{STANDIN_PORT}  (a Slack you can click; API "
                 f"base {env['SLACK_API_BASE_URL']})\n"
@@ -223,11 +295,12 @@ def main() -> None:
                 if env.get("SLACK_APP_TOKEN")
                 else "  Slack transport request URLs /slack/interactions and /slack/events\n"
             )
-            + "Ctrl-C stops everything.\n",
+            + samples
+            + f"State is kept in {DATA}. Ctrl-C stops everything.\n",
             flush=True,
         )
         while True:
-            for name, proc in procs:
+            for name, proc in procs.items():
                 if proc.poll() is not None:
                     raise SystemExit(f"{name} exited with code {proc.returncode}")
             time.sleep(1)
@@ -235,6 +308,7 @@ def main() -> None:
         print("\nstopping…", flush=True)
     finally:
         stop_all()
+        print("stopped.", flush=True)
 
 
 if __name__ == "__main__":

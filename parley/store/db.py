@@ -218,6 +218,62 @@ async def migrate_async(url: str) -> None:
     await asyncio.to_thread(migrate, url)
 
 
+class SchemaNotReady(RuntimeError):
+    """The store's schema did not reach the code's head revision in time."""
+
+
+def head_revision() -> str:
+    """The newest migration this code ships (what `migrate` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head
+
+
+async def current_revision(db: Database) -> str | None:
+    """The database's Alembic revision; None before the first migration has committed."""
+    from alembic.runtime.migration import MigrationContext
+
+    def read(connection: Any) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def wait_for_schema(db: Database, timeout: float, poll: float = 0.5) -> None:
+    """Return once the schema is at head; SchemaNotReady after `timeout` seconds."""
+    head = head_revision()
+    deadline = asyncio.get_running_loop().time() + timeout
+    found: str | Exception | None = None
+    while True:
+        try:
+            found = await current_revision(db)
+            if found == head:
+                return
+        except Exception as error:  # a database still starting up is worth waiting for
+            if not unavailable(error):
+                raise
+            found = error
+        if asyncio.get_running_loop().time() >= deadline:
+            raise SchemaNotReady(
+                f"the store's schema is at {found!r}, not {head!r}, after {timeout:.0f}s: "
+                "run `python -m parley.store migrate` (or set PARLEY_MIGRATE_ON_START=true)"
+            )
+        await asyncio.sleep(poll)
+
+
+async def prepare_schema(db: Database, migrate_on_start: bool, wait_seconds: float) -> None:
+    """What the API and the worker do at start-up, whichever starts first: migrate under the
+    database lock (a second migrator waits, then finds nothing to do), or wait for a migration
+    job. Either way neither process ever needs the other to have run."""
+    if migrate_on_start:
+        await migrate_async(db.url)
+    await wait_for_schema(db, wait_seconds)
+
+
 def dialect_insert(db: Database, model: type[Any]) -> Any:
     """The dialect's own INSERT, which knows ON CONFLICT (the generic `insert` does not)."""
     dialect = postgresql if db.dialect == "postgresql" else sqlite

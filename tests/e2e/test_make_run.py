@@ -1,7 +1,10 @@
-"""The README's quick start: the stack `make run` starts, an alert by curl, a click by the driver.
+"""The README's walk-through, run verbatim on a fresh `make run`, with the restart it describes.
 
-Runs tools/devstack.py (what `make run` runs after installing) on spare ports and a temporary data
-folder, so it never collides with a developer's own stack or the test session's dev server.
+The ```sh blocks under "### Walk-through" are copied out of README.md and fed, unchanged, to one
+bash process (so `$TS` carries from block to block, as in a reader's terminal). Where the README
+says to stop `make run` and start it again, the test sends the stack Ctrl-C and starts it again
+on the same data folder. tools/devstack.py (what `make run` runs after installing) gets spare
+ports and a temporary data folder, so it never collides with a developer's own stack.
 """
 
 from __future__ import annotations
@@ -10,17 +13,32 @@ import html
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+RESTART = "start it again"
+
+
+def walkthrough() -> tuple[list[str], int]:
+    """The walk-through's sh blocks, and the index of the first block after the restart."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Walk-through", 1)[1].split("\n## ", 1)[0]
+    parts = re.split(r"```sh\n(.*?)```", section, flags=re.S)
+    # re.split alternates prose, block, prose, block, …
+    blocks = parts[1::2]
+    prose_before = parts[0::2]
+    restart = next(i for i, text in enumerate(prose_before) if RESTART in text)
+    return blocks, restart
 
 
 def _free_port() -> int:
@@ -29,67 +47,92 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+class Shell:
+    """One bash, like a reader's second terminal; every block must succeed (`set -e`)."""
+
+    MARK = "__block_done__"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.run("set -eo pipefail", timeout=10)
+
+    def run(self, block: str, timeout: float = 120) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{block}\necho {self.MARK}\n".encode())
+        self.proc.stdin.flush()
+        out = b""
+        deadline = time.monotonic() + timeout
+        while self.MARK.encode() not in out:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(left, 0))
+            chunk = self.proc.stdout.read1(65536) if ready else b""
+            if not chunk:
+                raise AssertionError(f"block failed or hung:\n{block}\n--- output ---\n{out!r}")
+            out += chunk
+        return out.decode().split(self.MARK)[0]
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class MakeRun:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tools.devstack"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            printed = self.log.read_bytes()[offset:].decode(errors="replace")
+            if "Ctrl-C stops everything" in printed:
+                return printed
+            assert self.proc.poll() is None, f"make run exited:\n{printed}"
+            time.sleep(0.3)
+        raise AssertionError("make run never printed its banner")
+
+    def stop(self) -> str:
+        """Ctrl-C, as a reader would; what it printed while stopping."""
+        assert self.proc is not None
+        offset = self.log.stat().st_size
+        self.proc.send_signal(signal.SIGINT)
         try:
-            last = check()
-            if last:
-                return last
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+            assert self.proc.wait(timeout=60) == 0
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        return self.log.read_bytes()[offset:].decode(errors="replace")
 
 
-def _boomerang_click_through(standin: str, ts: str) -> None:
-    """The README's Boomerang walk-through: ask Bob from the alert, Bob answers in his DM."""
-    click = {"user": "U0ALICE", "channel": "C0ALERTS", "ts": ts, "action_id": "alert.boomerang"}
-    assert httpx.post(f"{standin}/_stub/click", json=click, timeout=10).json()["status"] == 200
-    views = httpx.get(f"{standin}/_stub/views", params={"user": "U0ALICE"}).json()["views"]
-    view = next(v for v in views if v["callback_id"] == "modal.boomerang")
-    submitted = httpx.post(
-        f"{standin}/_stub/submit",
-        json={
-            "user": "U0ALICE",
-            "view_id": view["id"],
-            "values": {
-                "boomerang_recipient": {"user": "U0BOB"},
-                "boomerang_question": {"text": "Was this login you?"},
-                "boomerang_share": {"share": ["share_event"]},
-            },
-        },
-        timeout=10,
-    ).json()
-    assert submitted["status"] == 200 and not submitted["body"], submitted
-    dm = httpx.post(
-        f"{standin}/api/conversations.open",
-        data={"users": "U0BOB"},
-        headers={"Authorization": "Bearer xoxb-standin-token"},
-    ).json()["channel"]["id"]
-
-    def question() -> str | None:
-        msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": dm}).json()["messages"]
-        asked = [m for m in msgs if "Was this login you?" in json.dumps(m.get("blocks"))]
-        return asked[-1]["ts"] if asked else None
-
-    dm_ts = _wait(question, 60, "the Boomerang DM")
-    answer = {"user": "U0BOB", "channel": dm, "ts": dm_ts, "action_id": "boomerang.yes"}
-    assert httpx.post(f"{standin}/_stub/click", json=answer, timeout=10).json()["status"] == 200
-
-    def answered() -> bool:
-        msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
-        msg = next(m for m in msgs["messages"] if m["ts"] == ts)
-        return any("<@U0BOB> answered" in r["text"] for r in msg.get("replies", []))
-
-    _wait(answered, 60, "the answer in the alert's thread")
+@pytest.fixture
+def ports() -> dict[str, int]:
+    return {name: _free_port() for name in ("api", "standin", "temporal", "ui", "worker")}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
-def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path, socket_mode: bool) -> None:
-    ports = {name: _free_port() for name in ("api", "standin", "temporal", "ui")}
+@pytest.fixture(params=[False, True], ids=["http", "socket-mode"])
+def socket_mode(request: pytest.FixtureRequest) -> bool:
+    """Both transports: request URLs, and the README's `PARLEY_SOCKET_MODE=1 make run`."""
+    return bool(request.param)
+
+
+@pytest.fixture
+def make_run(tmp_path: Path, ports: dict[str, int], socket_mode: bool) -> Iterator[MakeRun]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEMPORAL_", "DATABASE"))
     }
@@ -99,79 +142,88 @@ def test_make_run_stack_takes_an_alert_and_a_click(tmp_path: Path, socket_mode: 
         PARLEY_STANDIN_PORT=str(ports["standin"]),
         PARLEY_TEMPORAL_PORT=str(ports["temporal"]),
         PARLEY_TEMPORAL_UI_PORT=str(ports["ui"]),
+        PARLEY_WORKER_PORT=str(ports["worker"]),
         PYTHONUNBUFFERED="1",
     )
-    env.pop("PARLEY_API_TOKEN", None)
-    env.pop("PARLEY_SOCKET_MODE", None)
-    if socket_mode:  # the README's `PARLEY_SOCKET_MODE=1 make run`
+    for name in (
+        "PARLEY_API_TOKEN",
+        "PARLEY_LOG_LEVEL",
+        "PARLEY_WORKER_HTTP_ADDRESS",
+        "PARLEY_SOCKET_MODE",
+    ):
+        env.pop(name, None)
+    if socket_mode:
         env["PARLEY_SOCKET_MODE"] = "1"
-    log = (tmp_path / "stack.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    api = f"http://127.0.0.1:{ports['api']}"
-    standin = f"http://127.0.0.1:{ports['standin']}"
+    stack = MakeRun(env, tmp_path / "stack.log")
     try:
-        _wait(
-            lambda: "Parley is running" in (tmp_path / "stack.log").read_text(),
-            90,
-            "the stack to print its URLs",
-        )
-        printed = (tmp_path / "stack.log").read_text()
-        assert f"http://127.0.0.1:{ports['ui']}" in printed and standin in printed
-
-        # The README's curl: the sample alert, no token needed locally.
-        alert = json.loads((ROOT / "examples" / "alert.json").read_text())
-        resp = httpx.post(f"{api}/alerts", json=alert, timeout=10)
-        assert resp.status_code in (200, 201), resp.text
-
-        def posted() -> str | None:
-            msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
-            ours = [m for m in msgs["messages"] if alert["title"] in m.get("text", "")]
-            return ours[-1]["ts"] if ours else None
-
-        ts = _wait(posted, 60, "the alert in #security-alerts")
-        click = httpx.post(
-            f"{standin}/_stub/click",
-            json={
-                "user": "U0ALICE",
-                "channel": "C0ALERTS",
-                "ts": ts,
-                "action_id": "alert.update_status",
-                "selected_option": "Triaged",
-            },
-            timeout=10,
-        )
-        assert click.status_code == 200, click.text
-        assert click.json()["status"] == 200
-
-        def replied() -> bool:
-            msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
-            msg = next(m for m in msgs["messages"] if m["ts"] == ts)
-            return any("changed status Open → Triaged" in r["text"] for r in msg.get("replies", []))
-
-        _wait(replied, 60, "the thread reply")
-        _boomerang_click_through(standin, ts)
-        page = _signed_in_page(api, f"/alerts/{alert['id']}", "U0CAROL")  # a viewer
-        assert page.status_code == 200 and "Triaged" in page.text
-        assert "Carol Chen" in page.text and 'id="status-form"' not in page.text
-        # Over the socket, or over the request URL: the stand-in says which carried the clicks.
-        opened = httpx.get(f"{standin}/_stub/calls", params={"method": "apps.connections.open"})
-        assert bool(opened.json()["calls"]) is socket_mode
-        assert ("Socket Mode" in printed) is socket_mode
+        yield stack
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        log.close()
-    # Ctrl-C stops everything it started.
+        if stack.proc is not None and stack.proc.poll() is None:
+            stack.proc.send_signal(signal.SIGINT)
+            try:
+                stack.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                stack.proc.kill()
+
+
+def _quiet(printed: str) -> list[str]:
+    """Lines other than the banner: there should be none (no licence warnings, no alembic
+    lines, no Temporal chatter, no dial errors)."""
+    banner = printed.split("Parley is running:", 1)
+    noise = banner[0].strip().splitlines()
+    return [line for line in noise if line.strip()]
+
+
+@pytest.mark.slow
+def test_readme_walkthrough_runs_verbatim_across_a_restart(
+    make_run: MakeRun, ports: dict[str, int], socket_mode: bool
+) -> None:
+    blocks, restart = walkthrough()
+    assert len(blocks) >= 4 and 0 < restart < len(blocks), (len(blocks), restart)
+
+    printed = make_run.start()
+    assert _quiet(printed) == [], printed
+    assert f"http://127.0.0.1:{ports['ui']}" in printed
+    assert "Sample alerts  3 posted" in printed
+    shell = Shell(make_run.env)
+    try:
+        for block in blocks[:restart]:
+            shell.run(block)
+        stopping = make_run.stop()
+        assert "dial" not in stopping and "Traceback" not in stopping, stopping
+        again = make_run.start()
+        assert _quiet(again) == [] and "Sample alerts" not in again, again  # first start only
+        for block in blocks[restart:]:
+            shell.run(block)
+    finally:
+        shell.close()
+
+    api = f"http://127.0.0.1:{ports['api']}"
+    alert = json.loads((ROOT / "examples" / "alert.json").read_text())
+    detail = httpx.get(f"{api}/alerts/{alert['id']}", timeout=10).json()
+    assert detail["status"] == "Triaged", detail
+    actions = [h["action"] for h in detail["history"]]
+    assert "status_changed" in actions and any("boomerang" in a for a in actions), actions
+    page = _signed_in_page(api, f"/alerts/{alert['id']}", "U0CAROL")  # a viewer
+    assert page.status_code == 200 and "Triaged" in page.text
+    assert "Carol Chen" in page.text and 'id="status-form"' not in page.text
+
+    # The sample alerts went through enrichment on arrival: flags and ASNs, not only ranges.
+    standin = f"http://127.0.0.1:{ports['standin']}"
+    msgs = httpx.get(f"{standin}/_stub/messages", params={"channel": "C0ALERTS"}).json()
+    guardduty = next(
+        m for m in msgs["messages"] if "sample-guardduty-tor-caller" in json.dumps(m["metadata"])
+    )
+    shown = json.dumps(guardduty["blocks"], ensure_ascii=False)
+    assert "🇩🇪" in shown and "AS60729" in shown, shown
+
+    # Over the socket, or over the request URL: the stand-in says which carried the clicks.
+    opened = httpx.get(f"{standin}/_stub/calls", params={"method": "apps.connections.open"})
+    assert bool(opened.json()["calls"]) is socket_mode
+    assert ("Socket Mode" in printed) is socket_mode
+
+    stopped = make_run.stop()
+    assert "dial" not in stopped and "Traceback" not in stopped, stopped
     for port in ports.values():
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

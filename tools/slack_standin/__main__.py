@@ -23,6 +23,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--no-rate-limits", action="store_true")
     p.add_argument("--trigger-ttl", type=float, default=3.0, help="trigger_id lifetime, seconds")
+    p.add_argument(
+        "--state-file",
+        default=None,
+        help="keep messages, threads and views in this JSON file across restarts",
+    )
     return p.parse_args(argv)
 
 
@@ -46,6 +51,13 @@ def from_args(args: argparse.Namespace) -> StandIn:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     standin = from_args(args)
+    persistence = None
+    if args.state_file:
+        from .persist import Persistence
+
+        persistence = Persistence(standin.workspace, args.state_file)
+        persistence.load()
+        persistence.start()
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -58,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         stop.wait()
     finally:
         standin.stop()
+        if persistence is not None:
+            persistence.stop()
 
 
 if __name__ == "__main__":
