@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from activities.enrichment import EnrichmentActivities, TorRefreshInput
 from activities.history import HistoryActivities
 from activities.home import HomePublisher
+from activities.people import PeopleDirectory
 from activities.slack import SlackActivities, SlackPacer
 from activities.slack_fanout import SlackFanOut
 from activities.storm import StormActivities
@@ -80,7 +81,8 @@ def build_worker(
         timeout=settings.slack_timeout_seconds,
     )
     slack = SlackActivities(slack_client, pacer=slack_pacer(settings, db))
-    history = HistoryActivities(db)
+    # The people directory is filled from the store writes, with the worker's Slack client.
+    history = HistoryActivities(db, people=PeopleDirectory(db, slack_client))
     enrich = EnrichmentActivities(enricher or Enricher(EnrichmentConfig.from_env()))
     return Worker(
         client,

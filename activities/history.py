@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from activities.people import PeopleDirectory
 from parley import metrics
 from parley.domain import HistoryEntry, SlackCopy, Status
 from parley.store import repo
@@ -47,8 +48,11 @@ class StoreWrite(BaseModel):
 
 
 class HistoryActivities:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, people: PeopleDirectory | None = None) -> None:
         self.db = db
+        # The worker's people directory (activities/people.py): the Slack people a write names
+        # get their display names saved for the console. None: names stay as the rows carry them.
+        self.people = people
 
     @activity.defn(name="history.record")
     async def record(self, entry: HistoryEntry) -> bool:
@@ -76,7 +80,8 @@ class HistoryActivities:
     @activity.defn(name="store.write")
     async def write(self, w: StoreWrite) -> None:
         """History rows, then the projection, then the copies: each write is idempotent, so a
-        retry after a partial write completes it. Run as a local activity (one marker event)."""
+        retry after a partial write completes it. Run as a local activity (one marker event).
+        Last, the people the rows name are brought up to date in the people directory."""
         for entry in w.entries:
             await self.record(entry)
         if w.projection:
@@ -85,6 +90,8 @@ class HistoryActivities:
             await self.save_copy(copy)
         for question in w.questions:
             await save_question(self.db, question)
+        if self.people is not None:
+            await self.people.note(w)  # bounded, never raises: the rows above are written
 
     def all(self) -> list[object]:
         return [self.record, self.project, self.save_copy, self.write]

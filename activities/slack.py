@@ -49,6 +49,7 @@ from parley.slack.ui import boomerang as boomerang_ui
 from parley.slack.ui.alert import Rendered, render_alert
 from parley.slack.ui.event_json import Attachment, event_attachment
 from parley.slack.ui.text import escape
+from parley.slack.users import display_name
 from parley.store import pacing
 from parley.store.db import Database
 from parley.store.pacing import Rate
@@ -554,9 +555,7 @@ class SlackActivities:
         except Exception as exc:  # the id alone still identifies the person
             activity.logger.warning("users.info %s failed: %s", user_id, exc)
             return user_id
-        user = data.get("user") or {}
-        profile = user.get("profile") or {}
-        return str(profile.get("real_name") or user.get("real_name") or user.get("name") or user_id)
+        return display_name(data) or user_id
 
     async def _dm_channel(self, user_id: str) -> str:
         data = await self._call("conversations_open", users=user_id)

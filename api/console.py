@@ -21,9 +21,9 @@ from api import errors
 from api.console_auth import Role, console_user, sign_in_page
 from api.deps import bearer, get_db, require_token, token_cookie
 from api.pages import HTML_CONTENT, render, slack_ids, timeline
-from api.people import display_names
 from parley.domain import Severity, Status
 from parley.store import console_views, repo, storms
+from parley.store import people as store_people
 from parley.store.db import Database
 from parley.store.views import AlertDetail, AlertPage
 
@@ -188,8 +188,9 @@ async def resource(
 
 
 async def _live_context(request: Request, d: AlertDetail) -> dict[str, Any]:
+    # Names from the worker's people directory (one query): the API does not call Slack for them.
     people = {d.assignee_id: d.assignee_name} if d.assignee_id else {}
-    people |= await display_names(request.app, slack_ids(d.history, d.assignee_id))
+    people |= await store_people.names(get_db(request), slack_ids(d.history, d.assignee_id))
     events = timeline(d.history, d.slack_copies, people)
     state = [d.status.value, d.assignee_id, len(d.history), d.queued]
     state += [(c.ts, c.failed, c.permalink) for c in d.slack_copies]

@@ -95,7 +95,8 @@ def render(
 
 class Names:
     """Slack ids shown as people and channels, resolved the same way in every row: people by
-    their Slack display names (api/people.py), channels by their destinations' names."""
+    the display names the worker keeps in the people directory (parley/store/people.py), else
+    the name the row carries, else the id; channels by their destinations' names."""
 
     def __init__(
         self, history: Iterable[HistoryItem], copies: Iterable[SlackCopyView], extra: dict[str, str]

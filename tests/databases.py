@@ -22,6 +22,7 @@ from parley.store.models import (
     ApiTokenRow,
     DestinationRow,
     HistoryRow,
+    PersonRow,
     SlackMessageRow,
 )
 from tests.store.store_support import BACKENDS, T0, fresh_pg_database
@@ -53,7 +54,14 @@ async def session_db(backend_url: str) -> AsyncIterator[Database]:
 async def db(session_db: Database) -> Database:
     """The backend's shared Database, emptied before each test."""
     async with session_db.session() as s:
-        for model in (SlackMessageRow, HistoryRow, AlertRow, DestinationRow, ApiTokenRow):
+        for model in (
+            SlackMessageRow,
+            HistoryRow,
+            AlertRow,
+            DestinationRow,
+            ApiTokenRow,
+            PersonRow,
+        ):
             await s.execute(delete(model))
     return session_db
 

@@ -297,3 +297,14 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(255), default="")
     revoked_at: Mapped[datetime | None]
+
+
+class PersonRow(Base):
+    """A Slack user's display name, as users.info last gave it to the worker (the people
+    directory: the console names people from it without calling Slack itself)."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime]

@@ -89,10 +89,11 @@ class Browser:
         while time.monotonic() < deadline:
             try:
                 last = await self.run(check)
-            except WebDriverException as exc:  # the page is between two loads
-                last = exc
-            if last:
-                return last
+            except WebDriverException as exc:  # the page is between two loads: look again
+                last = exc  # (an exception is truthy: it must never count as found)
+            else:
+                if last:
+                    return last
             await asyncio.sleep(0.2)
         await self.screenshot(f"failed-{what.replace(' ', '-')[:40]}")
         raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
