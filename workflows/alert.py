@@ -212,10 +212,10 @@ class AlertWorkflow:
             comment=comment,
         )
         # The assignee's list; the closer's "closed by you" (the one who closes, and the one
-        # whose close a reopen undoes).
-        slack_actor = change.actor.id if change.actor.source == "slack" else None
-        self.fx.touch_home(st.assignee_id, slack_actor, st.closed_by)
-        st.closed_by = slack_actor if change.status.is_closed else None
+        # whose close a reopen undoes). A console user signed in with Slack is that Slack user.
+        person = self.fx.slack_person(change.actor)
+        self.fx.touch_home(st.assignee_id, person, st.closed_by)
+        st.closed_by = person if change.status.is_closed else None
         await self._after_change(change.actor, "status", old.value, change.status.value, comment)
         if change.status.is_closed:
             await alert_boomerang.cancel_open(

@@ -428,6 +428,14 @@ class AlertEffects:
             comment=comment,
         )
 
+    @staticmethod
+    def slack_person(actor: Actor) -> str | None:
+        """The Slack user behind a change: a Slack click, or a console user signed in with
+        Slack (whose id is their Slack id); None for the system or a token's console user."""
+        if actor.source in ("slack", "console") and SLACK_USER_ID.fullmatch(actor.id or ""):
+            return actor.id
+        return None
+
     def touch_home(self, *user_ids: str | None) -> None:
         """These people's App Home shows what this change touches (assignee, closer, asked):
         the change's fan-out re-publishes them (an input of the same activity, no new command;

@@ -84,7 +84,7 @@ async def home_data(db: Database, user_id: str, now: datetime) -> HomeData:
         .join(HistoryRow, HistoryRow.alert_id == AlertRow.alert_id)
         .where(
             HistoryRow.action == "status_changed",
-            HistoryRow.actor_source == "slack",
+            HistoryRow.actor_source.in_(("slack", "console")),  # console: signed in with Slack
             HistoryRow.actor_id == user_id,
             HistoryRow.to_value.in_(CLOSED),
             HistoryRow.at >= now - timedelta(days=CLOSED_DAYS),

@@ -44,6 +44,13 @@ async def test_changes_name_the_people_whose_home_they_touch(client) -> None:  #
         await handle.signal(AlertWorkflow.set_status, reopen)
         await _until(lambda: _async(len(rec.homes) == 4))
         assert rec.homes[3] == ["U0ALICE", "U0CAROL"]
+        # Resolved in the console by someone signed in with Slack (their id is their Slack id):
+        # their own "closed by you" changes, as it would for a click in Slack.
+        signed_in = Actor(source="console", id="U0DAVE", name="Dave Doe")
+        close = _change(Status.RESOLVED, "s3", "benign").model_copy(update={"actor": signed_in})
+        await handle.signal(AlertWorkflow.set_status, close)
+        await _until(lambda: _async(len(rec.homes) == 5))
+        assert rec.homes[4] == ["U0CAROL", "U0DAVE"]
         await handle.terminate("done")
 
 
