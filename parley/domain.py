@@ -127,7 +127,10 @@ class DestinationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100)
-    channel: str = Field(pattern=r"^[CGD][A-Z0-9]{2,}$", description="Slack channel id")
+    # The store keeps 32 characters; Slack's channel ids are about 11.
+    channel: str = Field(
+        pattern=r"^[CGD][A-Z0-9]{2,}$", max_length=32, description="Slack channel id"
+    )
     min_severity: Severity | None = None
     rule_ids: list[str] = Field(default_factory=list)
     log_types: list[str] = Field(default_factory=list)

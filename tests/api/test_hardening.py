@@ -187,6 +187,16 @@ async def test_destinations_needs_a_json_content_type(client: httpx.AsyncClient)
     assert "plain" not in [d["name"] for d in listed.json()]
 
 
+async def test_a_channel_id_longer_than_the_store_keeps_is_422(client: httpx.AsyncClient) -> None:
+    """Found by Schemathesis on PostgreSQL: a 36-character channel id answered 500 there (the
+    column holds 32) and was silently kept whole on SQLite."""
+    body = {"name": "too-long", "channel": "C" + "A" * 35}
+    resp = await client.post("/destinations", json=body, headers=AUTH)
+    assert_error(resp, 422, "channel")
+    listed = await client.get("/destinations", headers=AUTH)
+    assert "too-long" not in [d["name"] for d in listed.json()]
+
+
 @pytest.mark.parametrize(
     ("method", "url", "where"),
     [
