@@ -592,24 +592,28 @@ class SlackActivities:
     @activity.defn(name="slack.boomerang_reminder")
     async def boomerang_reminder(self, req: DmRequest) -> DmRef:
         b = req.boomerang
-        channel = req.channel or await self._dm_channel(req.user_id)
-        text = (
+        return await self._dm_line(
+            req,
             f"⏰ Reminder: <@{b.asker.id}> is still waiting for your answer about "
-            f"*{escape(b.alert_title)}*. Use the buttons on the question above."
+            f"*{escape(b.alert_title)}*. Use the buttons on the question above.",
         )
-        posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
-        return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
 
     @activity.defn(name="slack.boomerang_filed")
     async def boomerang_filed(self, req: DmRequest) -> DmRef:
         """Under a typed top-level answer: which alert Parley filed it under."""
         b = req.boomerang
-        channel = req.channel or await self._dm_channel(req.user_id)
-        text = (
+        return await self._dm_line(
+            req,
             f"🪃 Thanks! Parley filed your answer under <{b.console_url}|{escape(b.alert_title)}>"
-            f" (alert `{escape(b.alert_id)}`), for <@{b.asker.id}>'s question."
+            f" (alert `{escape(b.alert_id)}`), for <@{b.asker.id}>'s question.",
         )
-        posted = await self._post_keyed(channel, req.key, text, None, alert_id=b.alert_id)
+
+    async def _dm_line(self, req: DmRequest, text: str) -> DmRef:
+        """One plain line in the recipient's DM, posted exactly once under the request's key."""
+        channel = req.channel or await self._dm_channel(req.user_id)
+        posted = await self._post_keyed(
+            channel, req.key, text, None, alert_id=req.boomerang.alert_id
+        )
         return DmRef(channel=channel, ts=posted.ts, healed=posted.healed)
 
     def all(self) -> list[Any]:

@@ -41,11 +41,19 @@ def _text(value: str | None) -> str | None:
     return value
 
 
-async def _send(request: Request, alert_id: str, signal: object, change: object) -> str:
-    result = await signal_change(request, alert_id, signal, change)
+async def _send(
+    request: Request, alert_id: str, signal: object, change: object
+) -> RedirectResponse:
+    """Signal the alert, then back to its page saying what became of the change."""
+    try:
+        result = await signal_change(request, alert_id, signal, change)
+    except HTTPException as exc:
+        return _back(request, alert_id, f"Refused: {exc.detail}", True)
     if result["queued"]:
-        return "Queued: the workflow engine is away; it applies in order as soon as it is back."
-    return "Sent. Slack and this page update in a moment."
+        text = "Queued: the workflow engine is away; it applies in order as soon as it is back."
+    else:
+        text = "Sent. Slack and this page update in a moment."
+    return _back(request, alert_id, text, False)
 
 
 @router.post("/console/alerts/{alert_id}/status")
@@ -67,11 +75,7 @@ async def set_status(
     change = StatusChange(
         status=new, comment=comment or None, actor=_actor(user), key=f"console:{uuid.uuid4()}"
     )
-    try:
-        text = await _send(request, alert_id, AlertWorkflow.set_status, change)
-    except HTTPException as exc:
-        return _back(request, alert_id, f"Refused: {exc.detail}", True)
-    return _back(request, alert_id, text, False)
+    return await _send(request, alert_id, AlertWorkflow.set_status, change)
 
 
 @router.post("/console/alerts/{alert_id}/assignee")
@@ -88,11 +92,7 @@ async def set_assignee(
     change = AssigneeChange(
         assignee_id=assignee_id or None, actor=_actor(user), key=f"console:{uuid.uuid4()}"
     )
-    try:
-        text = await _send(request, alert_id, AlertWorkflow.set_assignee, change)
-    except HTTPException as exc:
-        return _back(request, alert_id, f"Refused: {exc.detail}", True)
-    return _back(request, alert_id, text, False)
+    return await _send(request, alert_id, AlertWorkflow.set_assignee, change)
 
 
 @router.post("/console/alerts/{alert_id}/boomerang")
@@ -120,8 +120,4 @@ async def ask_boomerang(
         actor=_actor(user),
         key=f"console:{uuid.uuid4()}",
     )
-    try:
-        text = await _send(request, alert_id, AlertWorkflow.ask_boomerang, ask)
-    except HTTPException as exc:
-        return _back(request, alert_id, f"Refused: {exc.detail}", True)
-    return _back(request, alert_id, text, False)
+    return await _send(request, alert_id, AlertWorkflow.ask_boomerang, ask)

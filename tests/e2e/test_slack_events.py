@@ -88,7 +88,11 @@ async def test_top_level_dm_answers_the_latest_question(fresh: Stack) -> None:
         return bool(notes) and newer.alert.id in notes[-1]["text"]
 
     await fresh.wait_for(filed, what="the bot saying which alert it filed the answer under")
-    answers = await _answers(fresh, newer.alert.id)
+    # The note comes from the question's workflow; the alert's history row from the alert's,
+    # a moment later.
+    answers = await fresh.wait_for(
+        lambda: _answers(fresh, newer.alert.id), what="the answer in the alert's history"
+    )
     assert [a["comment"] for a in answers] == ["Oslo was me"]
     assert await _answers(fresh, older.alert.id) == []
     assert "boomerang_asked" in await _actions(fresh, older.alert.id)

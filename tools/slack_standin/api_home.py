@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from .api_common import ApiError, as_str, json_field
-from .blockkit import BlockChecker, _format_errors, new_id
+from .blockkit import BlockChecker, _format_errors, check_view_ids, check_view_kind, new_id
 from .workspace import Workspace
 
 MAX_HOME_BLOCKS = 100
@@ -27,14 +27,8 @@ def validate_home(view: Any) -> list[str]:
     ptr = "/view"
     if not checker.obj(view, ptr):
         return _format_errors(checker)
-    checker.allowed(view, _HOME_KEYS, ptr)
-    if checker.required(view, "type", ptr) and view["type"] != "home":
-        checker.err("must be a valid enum value", f"{ptr}/type")
-    if "private_metadata" in view:
-        checker.string(view["private_metadata"], f"{ptr}/private_metadata", 3000, min_len=0)
-    for key in ("callback_id", "external_id"):
-        if key in view:
-            checker.string(view[key], f"{ptr}/{key}", 255, min_len=0)
+    check_view_kind(checker, view, ptr, "home", _HOME_KEYS)
+    check_view_ids(checker, view, ptr)
     if checker.required(view, "blocks", ptr):
         checker.blocks(view["blocks"], f"{ptr}/blocks", MAX_HOME_BLOCKS)
     return _format_errors(checker)

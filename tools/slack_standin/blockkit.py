@@ -172,24 +172,36 @@ _VIEW_KEYS = {
 }
 
 
-def validate_view(view: Any, ptr: str = "/view") -> list[str]:
-    """Errors for a modal view as passed to views.open/update/push (Slack: invalid_arguments)."""
-    checker = BlockChecker("modal")
-    if not checker.obj(view, ptr):
-        return _format_errors(checker)
-    checker.allowed(view, _VIEW_KEYS, ptr)
-    if checker.required(view, "type", ptr) and view["type"] != "modal":
+def check_view_kind(
+    checker: BlockChecker, view: dict[str, Any], ptr: str, kind: str, keys: set[str]
+) -> None:
+    """The keys a view of this kind may have, and its `type` (modal and home views alike)."""
+    checker.allowed(view, keys, ptr)
+    if checker.required(view, "type", ptr) and view["type"] != kind:
         checker.err("must be a valid enum value", f"{ptr}/type")
-    if checker.required(view, "title", ptr):
-        checker.text(view["title"], f"{ptr}/title", 24, plain_only=True)
-    for key in ("close", "submit"):
-        if key in view:
-            checker.text(view[key], f"{ptr}/{key}", 24, plain_only=True)
+
+
+def check_view_ids(checker: BlockChecker, view: dict[str, Any], ptr: str) -> None:
+    """private_metadata (3,000 characters), callback_id and external_id (255), any view."""
     if "private_metadata" in view:
         checker.string(view["private_metadata"], f"{ptr}/private_metadata", 3000, min_len=0)
     for key in ("callback_id", "external_id"):
         if key in view:
             checker.string(view[key], f"{ptr}/{key}", 255, min_len=0)
+
+
+def validate_view(view: Any, ptr: str = "/view") -> list[str]:
+    """Errors for a modal view as passed to views.open/update/push (Slack: invalid_arguments)."""
+    checker = BlockChecker("modal")
+    if not checker.obj(view, ptr):
+        return _format_errors(checker)
+    check_view_kind(checker, view, ptr, "modal", _VIEW_KEYS)
+    if checker.required(view, "title", ptr):
+        checker.text(view["title"], f"{ptr}/title", 24, plain_only=True)
+    for key in ("close", "submit"):
+        if key in view:
+            checker.text(view[key], f"{ptr}/{key}", 24, plain_only=True)
+    check_view_ids(checker, view, ptr)
     if checker.required(view, "blocks", ptr):
         checker.blocks(view["blocks"], f"{ptr}/blocks", MAX_VIEW_BLOCKS)
         blocks = view["blocks"] if isinstance(view["blocks"], list) else []
