@@ -29,8 +29,9 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# Both cores, one test file per worker at a time; the slowest tests are listed at the end.
 test: $(STAMP) lint browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile --durations=15
 
 # Full sizes take about an hour; `make bench BENCH=--quick` takes minutes, and
 # `make bench BENCH="--quick storm"` runs one (see bench/README.md).
