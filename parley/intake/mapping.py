@@ -205,7 +205,7 @@ def _when(value: Any) -> Any:
 def _count(value: Any) -> int:
     try:
         count = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: "inf", 1e400
         raise ValueError(f"not a count: {str(value)[:40]!r}") from None
     if count < 0:
         raise ValueError("a count cannot be negative")

@@ -73,6 +73,16 @@ def test_invalid_mapped_alert_names_the_mapping_and_the_fields() -> None:
     assert "mapping 'splunk'" in str(err)
 
 
+@pytest.mark.parametrize("count", ["inf", "-inf", "nan", "1e400", "many"])
+def test_a_count_that_is_no_whole_number_is_named(count: str) -> None:
+    """Hypothesis found "inf" answering 500 (int(float("inf")) overflows)."""
+    payload = _sample("splunk.json")
+    payload["result"]["count"] = count
+    with pytest.raises(MappedAlertInvalid) as caught:
+        load_mappings(str(MAPPINGS))["splunk"].to_alert(payload)
+    assert "event_count" in dict(caught.value.problems)
+
+
 def test_a_value_alertin_refuses_is_named_too() -> None:
     mapping = parse_mappings(
         "mappings:\n  m:\n    source: S\n    default_severity: Low\n    fields:\n"
