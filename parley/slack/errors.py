@@ -9,6 +9,7 @@ apply it, so its retry waits, the same way, until it can no longer be in flight.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import NoReturn
 
@@ -88,14 +89,19 @@ def error_code(exc: SlackApiError) -> str:
     return "unknown_error"
 
 
+MAX_RETRY_AFTER = 3600.0  # s; Slack's own are seconds to a minute
+
+
 def retry_after_seconds(exc: SlackApiError, default: float = 1.0) -> float:
     headers = getattr(exc.response, "headers", None) or {}
     for name, value in headers.items():
         if name.lower() == "retry-after":
             try:
-                return max(0.0, float(value if not isinstance(value, list) else value[0]))
+                seconds = float(value if not isinstance(value, list) else value[0])
             except (TypeError, ValueError):
                 return default
+            # "inf" or "nan" would make a retry delay no timer can hold.
+            return min(max(0.0, seconds), MAX_RETRY_AFTER) if math.isfinite(seconds) else default
     return default
 
 

@@ -47,6 +47,15 @@ def test_429_waits_for_retry_after_through_temporal() -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "seconds"), [("inf", 1.0), ("nan", 1.0), ("-5", 0.0), ("1e9", 3600.0)]
+)
+def test_a_retry_after_no_timer_can_hold_falls_back(header: str, seconds: float) -> None:
+    with pytest.raises(ApplicationError) as info:
+        raise_for_slack(_error({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": header}))
+    assert info.value.next_retry_delay == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
     "code", ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth"]
 )
 def test_dead_channels_and_auth_are_not_retried(code: str) -> None:
