@@ -17,11 +17,14 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji; \
 	fi
 
+# The install's own chatter (build-backend notices) goes to a log, shown only if it fails.
 $(STAMP): pyproject.toml
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "installing Parley into $(VENV) (log: $(VENV)/install.log)…"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@{ $(VENV)/bin/pip install --quiet --upgrade pip && \
+	   $(VENV)/bin/pip install --quiet -e '.[dev]'; } > $(VENV)/install.log 2>&1 || \
+	   { cat $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/python -m tools.devstack
