@@ -12,6 +12,7 @@ answers 503 with Retry-After (api/app.py), quickly, and nothing is changed.
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from typing import Any
 
@@ -30,11 +31,13 @@ from parley.logs import bind_alert
 from parley.settings import Settings
 from parley.store import outbox as queue
 from parley.store import repo
-from parley.store.db import Database
-from parley.store.growth import grow_alert
+from parley.store.db import Database, StoreUnavailable
+from parley.store.growth import grow_alert, undo_growth
 from parley.store.models import utcnow
 from workflows.alert import AlertWorkflow
 from workflows.alert_types import AlertGrowth, AssigneeChange, StatusChange, alert_workflow_id
+
+log = logging.getLogger("parley.intake")
 
 router = APIRouter(dependencies=[Depends(require_token)])
 
@@ -95,7 +98,8 @@ async def create_panther_alert(
     settings: Settings = Depends(get_settings),
 ) -> IntakeResult:
     """Point a Panther Custom Webhook destination here, with the header `Authorization: Bearer
-    <PARLEY_API_TOKEN>`. A retry of an alert Parley has is a quick 200 and changes nothing."""
+    <token>` (an intake-scoped API token). A retry of an alert Parley has is a quick 200 and
+    changes nothing."""
     raw = await request.json()  # as sent, unknown fields included (FastAPI parsed it already)
     try:
         alert = panther.to_alert(payload, raw)
@@ -253,6 +257,11 @@ async def _grown(
         queued = await signal_alert(request.app, alert.id, AlertWorkflow.grow, signal)
     except Refusal as refusal:
         if not refusal.gone:
+            # Nobody could be told: undo the growth, so that the sender's retry is one again.
+            try:
+                await undo_growth(db, alert.id, growth)
+            except StoreUnavailable:
+                log.warning("alert %s: a growth no one was told of stays recorded", alert.id)
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, str(refusal), headers={"Retry-After": "5"}
             ) from refusal
@@ -289,7 +298,9 @@ class ConsoleAssigneeChange(BaseModel):
 
 
 def _console_actor(user: str) -> Actor:
-    return Actor(source="console", id=user, name=user)
+    """A REST caller names itself in free text: its id can never pass for a Slack user's (a
+    signed-in console user's id is their Slack id, and counts as them)."""
+    return Actor(source="console", id=f"api:{user}", name=user)
 
 
 def _console_key(idempotency_key: str | None) -> str:

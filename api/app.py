@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 
 from api import alerts, errors, ops, slack
 from api.body_limit import BodyLimit
-from api.deps import require_token, storable_input
+from api.deps import require_token, storable_form, storable_input
 from api.outbox import Outbox
 from api.relay import Relay
 from parley import tracing
@@ -200,8 +200,8 @@ def _include_console(app: FastAPI) -> None:
     # Sessions, Sign in with Slack (OIDC) and roles; the change forms post form data, checked
     # by the session's CSRF token (api/console_auth.py).
     console_auth.install(app, app.state.settings)
-    app.include_router(console_changes.router)
-    app.include_router(console_admin.router)
+    app.include_router(console_changes.router, dependencies=[Depends(storable_form)])
+    app.include_router(console_admin.router, dependencies=[Depends(storable_form)])
     docs.install(app)
 
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -57,7 +58,9 @@ class ConsoleUser:
     id: str  # the Slack user id (the id_token's `sub`); empty for a token or an open console
     name: str
     role: Role
-    via: str  # "oidc", "token" (PARLEY_API_TOKEN) or "open" (no auth configured)
+    # "oidc"; "bearer" (PARLEY_API_TOKEN in the Authorization header); "token" (a session the
+    # sign-in form opened with PARLEY_API_TOKEN); "open" (no auth configured)
+    via: str
 
     @property
     def role_name(self) -> str:
@@ -140,6 +143,11 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
+def _digest(token: str) -> str:
+    """What a token-opened session keeps of the token: enough to notice it was rotated."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _bearer(request: Request) -> str:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     return given.strip() if scheme.lower() == "bearer" else ""
@@ -153,11 +161,15 @@ async def console_user(request: Request) -> ConsoleUser | None:
     user: ConsoleUser | None = None
     given = _bearer(request)
     if given and settings.parley_api_token and _same(given, settings.parley_api_token):
-        user = ConsoleUser("", "API token", Role.ADMIN, "token")
+        user = ConsoleUser("", "API token", Role.ADMIN, "bearer")
     elif "session" in request.scope and (who := request.session.get("user")):
         if float(who.get("exp", 0)) > time.time():
             if who.get("via") == "token":
-                role = Role.ADMIN
+                # Only while PARLEY_API_TOKEN is the one it was opened with: rotating a leaked
+                # token ends these sessions too.
+                current = settings.parley_api_token
+                same = bool(current) and _same(str(who.get("tok", "")), _digest(current))
+                role = Role.ADMIN if same else Role.NONE
             else:
                 role = await role_of(request, str(who["id"]))
             if role > Role.NONE:
@@ -191,7 +203,7 @@ async def require_role(request: Request, role: Role, csrf: str | None) -> Consol
     user = await console_user(request)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
-    if user.via != "token":  # a bearer token is not sent by browsers on their own
+    if user.via != "bearer":  # a header a browser never sends on its own; sessions need CSRF
         check_csrf(request, csrf)
     if not user.can(role):
         raise HTTPException(
@@ -261,7 +273,10 @@ async def callback(request: Request) -> Response:
     claims = token.get("userinfo") or {}
     settings: Settings = request.app.state.settings
     team = claims.get("https://slack.com/team_id")
-    if settings.slack_team_id and team is not None and team != settings.slack_team_id:
+    # Slack's provider always names the workspace: a missing claim there is refused too. Other
+    # providers (Okta, Google) name none; CONSOLE_DEFAULT_ROLE=none keeps their strangers out.
+    slack_idp = "slack.com" in settings.oidc_discovery_url
+    if settings.slack_team_id and team != settings.slack_team_id and (team or slack_idp):
         return sign_in_page(request, "That Slack workspace is not this Parley's.")
     user_id = str(claims.get("https://slack.com/user_id") or claims.get("sub") or "")
     if not user_id:
@@ -287,7 +302,9 @@ async def token_login(
     expected = request.app.state.settings.parley_api_token
     if not expected or not _same(token, expected):
         return sign_in_page(request, "That is not the API token.")
-    _start_session(request, {"id": "", "name": "API token holder", "via": "token"})
+    _start_session(
+        request, {"id": "", "name": "API token holder", "via": "token", "tok": _digest(expected)}
+    )
     return RedirectResponse(_next(next), status.HTTP_303_SEE_OTHER)
 
 

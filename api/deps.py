@@ -81,8 +81,8 @@ class Caller:
     scope: str  # "admin", "full" or "intake"
 
 
-# The one route an intake-only token may call.
-INTAKE_ENDPOINTS = frozenset({"create_alert"})
+# The routes an intake-only token may call: alerts in Parley's shape, Panther's, and mapped.
+INTAKE_ENDPOINTS = frozenset({"create_alert", "create_panther_alert", "create_mapped_alert"})
 
 
 async def api_caller(request: Request) -> Caller | None:
@@ -142,6 +142,28 @@ def is_json(content_type: str) -> bool:
     )
 
 
+def _url_values(request: Request) -> list[tuple[tuple[str, str], str]]:
+    values = [(("path", k), str(v)) for k, v in request.path_params.items()]
+    return values + [(("query", k), f"{k}{v}") for k, v in request.query_params.multi_items()]
+
+
+def _refuse_unstorable(values: list[tuple[tuple[str, str], str]]) -> None:
+    bad = [(loc, why) for loc, value in values if (why := _bad_text(value)) is not None]
+    if bad:
+        raise RequestValidationError(
+            [{"type": "string_unicode", "loc": loc, "msg": why} for loc, why in bad]
+        )
+
+
+async def storable_form(request: Request) -> None:
+    """`storable_input` for the console's form posts: path, query and every form field."""
+    values = _url_values(request)
+    if request.method == "POST":
+        form = await request.form()
+        values += [(("form", k), v) for k, v in form.multi_items() if isinstance(v, str)]
+    _refuse_unstorable(values)
+
+
 async def storable_input(request: Request) -> None:
     """Path and query values, and a JSON body, hold text every store can keep; a body is JSON.
 
@@ -150,13 +172,7 @@ async def storable_input(request: Request) -> None:
     all), U+0000 (PostgreSQL text refuses it: a 500 even on a lookup) and nesting deeper than
     serializers go.
     """
-    params = [(("path", k), v) for k, v in request.path_params.items()]
-    params += [(("query", k), f"{k}{v}") for k, v in request.query_params.multi_items()]
-    bad = [(loc, why) for loc, value in params if (why := _bad_text(str(value))) is not None]
-    if bad:
-        raise RequestValidationError(
-            [{"type": "string_unicode", "loc": loc, "msg": why} for loc, why in bad]
-        )
+    _refuse_unstorable(_url_values(request))
     if request.method not in ("POST", "PUT", "PATCH") or not await request.body():
         return  # an empty body: the route's validation says what is missing
     if not is_json(request.headers.get("content-type", "")):

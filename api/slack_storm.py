@@ -20,6 +20,7 @@ from api.slack_common import (
     modal_metadata,
     open_modal,
 )
+from api.slack_roles import refusal_text, short_of_analyst
 from parley.domain import Status
 from parley.slack.ui import ids
 from parley.slack.ui.storm import bulk_modal
@@ -69,6 +70,9 @@ async def submit_bulk(sub: Submission) -> Response:
     statuses = {s.value for s in BULK_STATUSES}
     if ref is None or ref.status not in statuses or not is_storm_workflow_id(ref.workflow_id):
         return field_error(block, FORM_NOT_OURS)
+    role = await short_of_analyst(sub.request, ref.channel, sub.actor.id)
+    if role is not None:  # the button is guarded too; a submission can be sent on its own
+        return field_error(block, refusal_text(role, "alerts of a storm"))
     comment = sub.text(block, ids.STORM_COMMENT_ACTION)
     if not comment:
         return field_error(block, "Say why every alert of this storm gets this status.")

@@ -200,6 +200,14 @@ def production_problems(settings: Settings) -> list[str]:
             f"development default or shorter than {MIN_SECRET_KEY_CHARS} characters: set it to "
             "a random value, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
         )
+    signs_in = bool(settings.oidc_discovery_url and settings.oidc_client_id)
+    if signs_in and not settings.slack_team_id and settings.console_default_role != "none":
+        problems.append(
+            "Console sign-in (OIDC_DISCOVERY_URL) is on with SLACK_TEAM_ID empty and "
+            f"CONSOLE_DEFAULT_ROLE={settings.console_default_role}: anyone the provider signs in "
+            "(any Slack workspace) could read every alert. Set SLACK_TEAM_ID to your workspace, "
+            "or CONSOLE_DEFAULT_ROLE=none and list people in CONSOLE_ADMINS/CONSOLE_ANALYSTS."
+        )
     return problems
 
 

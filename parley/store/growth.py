@@ -34,6 +34,8 @@ class Growth(BaseModel):
     previous_count: int
     event_count: int
     new_events: list[Any] = Field(default_factory=list)
+    # The stored payload before this growth, so that a growth nobody could be told of is undone.
+    previous_payload: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 def _grown(stored: AlertIn, known: int, incoming: AlertIn) -> Growth | None:
@@ -79,6 +81,21 @@ async def grow_alert(db: Database, incoming: AlertIn) -> Growth | None:
         )
         async with db.session() as s:
             if (await s.execute(stmt)).scalar_one_or_none() is not None:
-                return growth
+                return growth.model_copy(update={"previous_payload": row.payload})
         # Another arrival grew it first: look again at what it left.
     return None
+
+
+async def undo_growth(db: Database, alert_id: str, growth: Growth) -> bool:
+    """Put the alert back as it was before `growth`, unless another growth came after it.
+
+    For a growth the workflow could not be told of: the sender is answered 503 and retries,
+    and its retry must then be a growth again, not a duplicate. True if undone."""
+    stmt = (
+        update(AlertRow)
+        .where(AlertRow.alert_id == alert_id, AlertRow.event_count == growth.event_count)
+        .values(payload=growth.previous_payload, event_count=growth.previous_count)
+        .returning(AlertRow.alert_id)
+    )
+    async with db.session() as s:
+        return (await s.execute(stmt)).scalar_one_or_none() is not None

@@ -3,7 +3,9 @@ request changes nothing. PARLEY_API_TOKEN stays the bootstrap admin token."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from parley.store.models import ApiTokenRow
 from tests.api.harden_support import AUTH, new_alert, running_app, settings_for
 from tools.slack_standin import StandIn
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +64,11 @@ async def test_scoped_and_revocable_tokens(app_client: tuple[FastAPI, httpx.Asyn
     # intake: sends alerts, and nothing else.
     alert = new_alert()
     r = await client.post("/alerts", json=alert, headers=bearer(intake))
+    assert r.status_code in (201, 202), r.text
+    # Panther's webhook takes the intake token too: a SIEM never needs the admin one.
+    panther = json.loads((ROOT / "examples" / "intake" / "panther.json").read_text())
+    panther["alertId"] = f"scoped-{alert['id']}"
+    r = await client.post("/alerts/panther", json=panther, headers=bearer(intake))
     assert r.status_code in (201, 202), r.text
     for method, path, body in (
         ("GET", "/alerts", None),

@@ -353,3 +353,45 @@ async def test_an_analyst_asks_a_boomerang_as_themselves(
     assert len(asks) == 1
     assert asks[0].payload["actor"] == {"source": "console", "id": ALICE, "name": "Alice Anders"}
     assert asks[0].payload["recipient_id"] == BOB
+
+
+async def test_a_token_form_session_needs_csrf_and_ends_when_the_token_is_rotated(
+    db: Database, standin: StandIn
+) -> None:
+    """Without OIDC the sign-in form opens an admin session with PARLEY_API_TOKEN. The review
+    found that session skipping CSRF (it was taken for a bearer header) and outliving a rotated
+    token."""
+    no_oidc = {"oidc_discovery_url": "", "oidc_client_id": ""}
+    app = _app(db, _settings(standin, **no_oidc))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=BASE) as c:
+        page = await c.get("/console", headers=HTML)
+        r = await c.post("/auth/token", data={"token": "t", "csrf": _csrf(page.text)})
+        assert r.status_code == 303
+        assert (await c.get("/console", headers=HTML)).status_code == 200
+        for url, form in (
+            ("/console/alerts/a1/status", {"status": "Triaged"}),
+            ("/console/admin/tokens", {"name": "minted", "scope": "full"}),
+        ):
+            r = await c.post(url, data=form)  # the cookie alone, no CSRF token
+            assert r.status_code == 403 and "CSRF" in r.text, url
+        assert await api_tokens.listed(db) == []
+        cookies = c.cookies
+    rotated = _app(db, _settings(standin, parley_api_token="t-rotated", **no_oidc))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(rotated), base_url=BASE, cookies=cookies
+    ) as c:
+        assert (await c.get("/console", headers=HTML)).status_code == 401
+
+
+def test_open_sign_in_is_an_unsafe_setting(standin: StandIn) -> None:
+    """The review found any Slack workspace's users let in as viewers when SLACK_TEAM_ID was
+    empty: outside a local stack that refuses to start, unless strangers get no role."""
+    from parley.settings import production_problems
+
+    def about_sign_in(**overrides: Any) -> list[str]:
+        settings = _settings(standin, **overrides)
+        return [p for p in production_problems(settings) if "OIDC_DISCOVERY_URL" in p]
+
+    assert about_sign_in(slack_team_id="")  # any workspace, default role viewer
+    assert not about_sign_in(slack_team_id="", console_default_role="none")
+    assert not about_sign_in()  # this workspace only

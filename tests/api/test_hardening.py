@@ -216,6 +216,23 @@ async def test_nul_in_the_url_is_422(
     assert_error(resp, 422, where, "U+0000")
 
 
+@pytest.mark.parametrize(
+    ("url", "form", "where"),
+    [
+        ("/console/alerts/a%00b/status", {"status": "Triaged"}, "alert_id"),
+        ("/console/alerts/a%00b/assignee", {"assignee_id": "U0ALICE"}, "alert_id"),
+        ("/console/admin/tokens/tok%00x/revoke", {}, "token_id"),
+        ("/console/admin/tokens", {"name": "a\x00b", "scope": "full"}, "name"),
+    ],
+)
+async def test_nul_in_a_console_form_post_is_422(
+    client: httpx.AsyncClient, url: str, form: dict[str, str], where: str
+) -> None:
+    """The review found these answering 500 on PostgreSQL (the REST routes were checked)."""
+    resp = await client.post(url, headers=AUTH, data=form)
+    assert_error(resp, 422, where, "U+0000")
+
+
 # ---- before authentication -------------------------------------------------------------------
 
 INTERACTION = b"payload=" + quote(json.dumps({"type": "view_closed", "view": {}})).encode()
@@ -356,3 +373,14 @@ async def test_every_error_has_one_shape(client: httpx.AsyncClient) -> None:
     ]
     for resp, status in cases:
         assert_error(resp, status)
+
+
+def test_a_rest_callers_free_text_name_never_passes_for_a_slack_user() -> None:
+    """The review: `"user": "U0ALICE"` in a REST body was taken as Alice closing the alert."""
+    from api.alerts import _console_actor
+    from parley.domain import Actor
+    from workflows.alert_effects import AlertEffects
+
+    assert AlertEffects.slack_person(_console_actor("U0ALICE")) is None
+    signed_in = Actor(source="console", id="U0ALICE", name="Alice")  # a console session's actor
+    assert AlertEffects.slack_person(signed_in) == "U0ALICE"

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api.harden_support import AUTH, running_app, settings_for
+from tests.api.harden_support import AUTH, new_alert, running_app, settings_for
 from tools.slack_standin import StandIn
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -140,3 +140,32 @@ async def test_a_destination_that_reopens_on_growth_says_so_in_the_signal(
     assert (reopening["event_count"], reopening["reopen"]) == (4, True)
     [quiet] = await grow_signals("some.other.rule")  # none of its destinations reopens
     assert quiet["reopen"] is False
+
+
+async def test_a_growth_nobody_could_be_told_of_is_undone_so_the_retry_counts(
+    app_and_client: tuple[FastAPI, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review found a growth lost for good: the store took it, the signal could be neither
+    queued nor sent (503), and the sender's retry was then a plain duplicate."""
+    import api.signals as signals
+    from parley.store.db import StoreUnavailable
+
+    app, client = app_and_client
+    alert = new_alert(event_count=1)
+    assert (await client.post("/alerts", json=alert, headers=AUTH)).status_code == 201
+    grown = alert | {"event_count": 5}
+
+    async def database_blip(**_: Any) -> None:
+        raise StoreUnavailable("simulated: database locked")
+
+    async def temporal_slow(*_: Any, **__: Any) -> None:
+        raise signals.Refusal("Parley could not record that now; try again.", unavailable=True)
+
+    with monkeypatch.context() as m:
+        m.setattr(app.state.outbox, "submit_signal", database_blip)
+        m.setattr(signals, "_send_directly", temporal_slow)
+        r = await client.post("/alerts", json=grown, headers=AUTH)
+        assert r.status_code == 503, r.text
+    r = await client.post("/alerts", json=grown, headers=AUTH)
+    assert r.status_code in (200, 202), r.text
+    assert r.json()["updated"] is True and r.json()["event_count"] == 5

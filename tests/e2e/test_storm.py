@@ -22,6 +22,7 @@ from workflows.storm import StormWorkflow
 from workflows.storm_types import StormState, storm_workflow_id
 
 ALICE = "U0ALICE"
+BOB = "U0BOB"
 CHANNEL = "C0ALERTS"  # Low and Medium alerts go only here (C0CRIT takes High and up)
 THRESHOLD = 3
 
@@ -254,3 +255,42 @@ async def test_the_storm_ends_after_a_quiet_period_with_a_summary(fresh: Stack) 
 async def _completed(handle: Any) -> bool:
     desc = await handle.describe()
     return desc.status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_a_viewer_cannot_close_a_storm_where_clicks_follow_roles(fresh: Stack) -> None:
+    """The review found the digest's bulk buttons outside the Slack role check: a viewer could
+    resolve a whole storm in a channel where their single status click is refused."""
+    rule = f"Noisy.{uuid.uuid4().hex[:8]}"
+    with storms(fresh, window=60):
+        first, rest = await start_storm(fresh, rule, digested=3)
+        message = await digest(fresh, rule, f"*{len(first + rest)} alerts*")
+    s = fresh.settings
+    saved = (s.slack_roles_destinations, s.console_analysts, s.console_default_role)
+    s.slack_roles_destinations, s.console_analysts = ["security-alerts"], [ALICE]
+    s.console_default_role = "viewer"
+    try:
+        for action in (ids.STORM_RESOLVE_ALL, ids.STORM_INVALID_ALL):
+            seen = len(fresh.standin.ephemerals(CHANNEL, BOB))
+            click = await fresh.standin.driver.click(BOB, CHANNEL, message["ts"], action)
+            assert click.status == 200
+
+            def told(n: int = seen) -> bool:
+                said = [e["text"] for e in fresh.standin.ephemerals(CHANNEL, BOB)][n:]
+                return any("viewer" in t and "analyst role" in t for t in said)
+
+            await fresh.wait_for(told, what="the ephemeral refusal")
+        assert not bulk_modals(fresh, BOB)
+        # The analyst still may.
+        before = len(bulk_modals(fresh, ALICE))
+        click = await fresh.standin.driver.click(
+            ALICE, CHANNEL, message["ts"], ids.STORM_RESOLVE_ALL
+        )
+        assert click.status == 200 and len(bulk_modals(fresh, ALICE)) == before + 1
+    finally:
+        s.slack_roles_destinations, s.console_analysts, s.console_default_role = saved
+    for alert in first + rest:
+        assert (await fresh.state(alert["id"])).status is Status.OPEN
+
+
+def bulk_modals(stack: Stack, user: str) -> list[dict[str, Any]]:
+    return [v for v in stack.standin.views(user) if v["callback_id"] == ids.STORM_BULK_MODAL]
