@@ -4,7 +4,7 @@ request changes nothing. PARLEY_API_TOKEN stays the bootstrap admin token."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,12 +18,6 @@ from tests.api.harden_support import AUTH, new_alert, running_app, settings_for
 from tools.slack_standin import StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    with StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token") as s:
-        yield s
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ one error shape, small, and must change nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import httpx
@@ -18,16 +18,6 @@ from tests.api.harden_support import AUTH, new_alert, running_app, settings_for,
 from tools.slack_standin import StandIn
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    s = StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token")
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture

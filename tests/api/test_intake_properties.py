@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -39,16 +39,6 @@ PANTHER_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "tags": st.lists(TEXT, max_size=3),
     "version": TEXT | st.none(),
 }
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    s = StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token")
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture

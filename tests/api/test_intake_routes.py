@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,6 @@ from tools.slack_standin import StandIn
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SECRET = "splunk-path-secret-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    s = StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token")
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -80,16 +80,6 @@ CONTENT_TYPES = st.sampled_from(
 HEADER_VALUES = st.binary(max_size=80).map(
     lambda b: bytes(c for c in b if c not in b"\r\n\x00").strip()
 )
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    s = StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token")
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 @pytest.fixture

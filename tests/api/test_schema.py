@@ -109,16 +109,6 @@ def test_every_status_a_route_sends_is_documented(openapi: dict[str, Any]) -> No
 
 
 @pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    s = StandIn(signing_secret="unused-here", bot_token="xoxb-harden-token")
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
-
-
-@pytest.fixture(scope="module")
 def api_url(temporal_env: WorkflowEnvironment, backend_url: str, standin: StandIn) -> Iterator[str]:
     server = ApiServer(settings_for(temporal_env, backend_url, standin.base_url))
     url = server.start()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import random
 import re
 import select
 import signal
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.ports import restartable_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTART = "start it again"
@@ -42,19 +43,6 @@ def walkthrough() -> tuple[list[str], int]:
     return blocks, restart
 
 
-def _free_port() -> int:
-    """A free port below the kernel's ephemeral range (32768 and up), where no outgoing
-    connection can take it between the first start and the restart on the same port."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-31999")
 
 
 class Shell:
@@ -132,7 +120,7 @@ class MakeRun:
 
 @pytest.fixture
 def ports() -> dict[str, int]:
-    return {name: _free_port() for name in ("api", "standin", "temporal", "ui", "worker")}
+    return {name: restartable_port() for name in ("api", "standin", "temporal", "ui", "worker")}
 
 
 @pytest.fixture(params=[False, True], ids=["http", "socket-mode"])

@@ -6,7 +6,6 @@ stays up for the other tests)."""
 from __future__ import annotations
 
 import asyncio
-import random
 import socket
 import subprocess
 import time
@@ -20,32 +19,18 @@ from temporalio.testing import WorkflowEnvironment
 from parley.settings import Settings
 from parley.store.db import migrate
 from tests.ops.tcp_proxy import TcpProxy
+from tests.ports import restartable_port
 from tests.store.store_support import fresh_pg_database
 from tools.devstack import ApiServer, temporal_binary
-
-
-def free_port() -> int:
-    """A free port below the kernel's ephemeral range (32768 and up), where no outgoing
-    connection can take it between the first start and the restart on the same port."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-31999")
 
 
 class DevServer:
     """A Temporal dev server process that a test may stop and start again on the same port."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.http_port = free_port()
-        self.metrics_port = free_port()
+        self.port = restartable_port()
+        self.http_port = restartable_port()
+        self.metrics_port = restartable_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
